@@ -1,0 +1,1 @@
+"""Background jobs on a PostgreSQL-backed queue (ADR 0003). No Celery, no Redis."""

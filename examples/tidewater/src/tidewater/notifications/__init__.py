@@ -1,0 +1,1 @@
+"""Outbound email (transactional, via the Postmark HTTP API)."""

@@ -1,0 +1,5 @@
+module github.com/harbourline/tidewater/tools/ledger-export
+
+go 1.22
+
+require github.com/jackc/pgx/v5 v5.6.0
