@@ -1,0 +1,3 @@
+from kenning.cli import cli
+
+cli(prog_name="kenning")

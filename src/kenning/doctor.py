@@ -1,0 +1,70 @@
+"""`kenning doctor`: is the store readable, is the index in step with it, what would a rebuild do.
+
+Read-only: it reports; `kenning index --rebuild` repairs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from kenning.index.ingest import memory_doc_path
+from kenning.workspace import Workspace
+
+
+def diagnose(ws: Workspace) -> dict[str, Any]:
+    """A report with `ok`, human `lines` and the figures behind them."""
+    lines: list[str] = [f"project: {ws.root}"]
+    ok = True
+    memories = ws.store.all()
+    lines.append(f"memories: {len(memories)} readable ({sum(m.active for m in memories)} active)")
+    for problem in ws.store.problems:
+        ok = False
+        lines.append(f"  unreadable: {problem}")
+    report: dict[str, Any] = {
+        "memories": len(memories),
+        "problems": [str(p) for p in ws.store.problems],
+    }
+    if not ws.project.index_path.exists():
+        lines.append("index: none yet (built on the next `kenning index`, `brief` or `search`)")
+        report.update(ok=ok, lines=lines, index=None)
+        return report
+    try:
+        db = ws.db
+        docs = db.execute("SELECT count(*) FROM documents WHERE source='repo'").fetchone()[0]
+        chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        vectors = db.execute("SELECT count(*) FROM vectors").fetchone()[0]
+        indexed = {r[0] for r in db.execute("SELECT path FROM documents WHERE source='memory'")}
+        skipped = db.execute("SELECT reason, count(*) FROM skipped GROUP BY reason").fetchall()
+    except sqlite3.DatabaseError as exc:
+        lines.append(f"index: unreadable ({exc}); `kenning index --rebuild` recreates it")
+        report.update(ok=False, lines=lines, index="corrupt")
+        return report
+    on_disk = {memory_doc_path(m.path, ws.project) for m in memories if m.path}
+    missing = on_disk - indexed
+    extra = indexed - on_disk
+    lines.append(
+        f"index: {docs} files, {chunks} chunks, {vectors} vectors "
+        f"({chunks - vectors} waiting for embeddings)"
+    )
+    if skipped:
+        lines.append("skipped: " + ", ".join(f"{n} {r}" for r, n in skipped))
+    if missing or extra:
+        lines.append(
+            f"out of date: {len(missing)} memories not indexed, {len(extra)} indexed but "
+            "gone; the next `kenning index` fixes this"
+        )
+    else:
+        lines.append("index and store agree")
+    report.update(
+        ok=ok,
+        lines=lines,
+        index={
+            "files": docs,
+            "chunks": chunks,
+            "vectors": vectors,
+            "memories_missing": sorted(missing),
+            "memories_extra": sorted(extra),
+        },
+    )
+    return report

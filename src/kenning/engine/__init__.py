@@ -1,0 +1,1 @@
+"""The request pipeline: classify → link → route → retrieve → check conflicts → pack."""

@@ -1,0 +1,316 @@
+"""Hybrid retrieval: BM25 (FTS5) + dense vectors + graph expansion + recency, fused by
+reciprocal rank, then de-duplicated with MMR.
+
+Each ranker returns chunk ids in order; fusion adds 1 / (K + rank) per ranker with a per-ranker
+weight, so no ranker's raw score scale matters. Every hit keeps which rankers found it and where,
+which is what the packet's *why* line is made from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kenning.engine.graph import Graph
+from kenning.engine.vectors import VectorMatrix, embed_query
+from kenning.index.terms import fts_query, query_terms
+
+RRF_K = 60
+CODE_KINDS = ("file", "symbol", "doc")
+MEMORY_KINDS = ("decision", "rule", "preference", "person", "term", "fact", "note")
+_COLUMNS = (
+    "id, kind, ref, path, title, text, symbol, start_line, end_line, tokens, status, "
+    "created, updated, memory_json"
+)
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk with its fused score and the evidence for it."""
+
+    chunk_id: int
+    kind: str
+    ref: str
+    path: str
+    title: str
+    text: str
+    symbol: str | None
+    start_line: int | None
+    end_line: int | None
+    tokens: int
+    status: str
+    created: float | None
+    updated: float | None
+    memory: dict[str, Any] | None
+    score: float = 0.0
+    ranks: dict[str, int] = field(default_factory=dict)
+    matched: list[str] = field(default_factory=list)
+
+    @property
+    def is_memory(self) -> bool:
+        return self.kind in MEMORY_KINDS
+
+    @property
+    def memory_id(self) -> str | None:
+        return self.ref if self.memory and not self.ref.count(":") else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "ref": self.ref,
+            "title": self.title,
+            "text": self.text,
+            "score": round(self.score, 4),
+            "status": self.status,
+            "ranks": self.ranks,
+        }
+
+
+def _hit(row: Sequence[Any]) -> Hit:
+    memory = json.loads(row[13]) if row[13] else None
+    return Hit(
+        int(row[0]),
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        row[8],
+        int(row[9]),
+        row[10],
+        row[11],
+        row[12],
+        memory,
+    )
+
+
+@dataclass
+class Weights:
+    bm25: float = 1.0
+    dense: float = 1.0
+    graph: float = 0.6
+    recency: float = 0.15
+
+
+class Retriever:
+    """Query one index; caches (vectors, graph) refresh when the index changes."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.vectors = VectorMatrix()
+        self.graph = Graph()
+        self._kind_rows: dict[str, np.ndarray] = {}
+        self._kind_gen: str | None = None
+        self.timings: dict[str, float] = {}
+
+    def fetch(self, ids: Sequence[int]) -> dict[int, Hit]:
+        if not ids:
+            return {}
+        out: dict[int, Hit] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self.db.execute(
+                f"SELECT {_COLUMNS} FROM chunks WHERE id IN ({marks})", part
+            ):
+                out[int(row[0])] = _hit(row)
+        return out
+
+    def by_ref(self, ref: str) -> Hit | None:
+        row = self.db.execute(
+            f"SELECT {_COLUMNS} FROM chunks WHERE ref = ? LIMIT 1", (ref,)
+        ).fetchone()
+        return _hit(row) if row else None
+
+    # ---- rankers -------------------------------------------------------------------------
+
+    def lexical(
+        self, terms: list[str], kinds: Sequence[str], limit: int, active_only: bool = True
+    ) -> list[tuple[int, float]]:
+        expr = fts_query(terms)
+        if not expr:
+            return []
+        marks = ",".join("?" * len(kinds))
+        status = "AND c.status = 'active'" if active_only else ""
+        sql = (
+            "SELECT c.id, bm25(chunks_fts, 4.0, 1.0) AS s FROM chunks_fts "
+            f"JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ? "
+            f"AND c.kind IN ({marks}) {status} ORDER BY s LIMIT ?"
+        )
+        try:
+            return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, (expr, *kinds, limit))]
+        except sqlite3.OperationalError:
+            return []
+
+    def _kind_mask(self, kinds: Sequence[str], active_only: bool) -> np.ndarray | None:
+        if not len(self.vectors.ids):
+            return None
+        key = f"{','.join(sorted(kinds))}:{active_only}"
+        if self._kind_gen != self.vectors.generation:
+            self._kind_rows = {}
+            self._kind_gen = self.vectors.generation
+        mask = self._kind_rows.get(key)
+        if mask is None:
+            marks = ",".join("?" * len(kinds))
+            status = "AND status = 'active'" if active_only else ""
+            ids = [
+                r[0]
+                for r in self.db.execute(
+                    f"SELECT id FROM chunks WHERE kind IN ({marks}) {status}", tuple(kinds)
+                )
+            ]
+            mask = np.zeros(len(self.vectors.ids), dtype=bool)
+            rows = [self.vectors.row_of[i] for i in ids if i in self.vectors.row_of]
+            mask[rows] = True
+            self._kind_rows[key] = mask
+        return mask
+
+    def dense(
+        self,
+        query_vec: np.ndarray | None,
+        kinds: Sequence[str],
+        limit: int,
+        active_only: bool = True,
+    ) -> list[tuple[int, float]]:
+        if query_vec is None:
+            return []
+        self.vectors.refresh(self.db)
+        mask = self._kind_mask(kinds, active_only)
+        if mask is None or not mask.any():
+            return []
+        return self.vectors.top(query_vec, limit, mask)
+
+    def graph_rank(
+        self, seeds: dict[str, float], kinds: Sequence[str], limit: int
+    ) -> list[tuple[int, float]]:
+        if not seeds:
+            return []
+        self.graph.refresh(self.db)
+        scores = self.graph.personalized_pagerank(seeds)
+        if not scores:
+            return []
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: limit * 4]
+        out: dict[int, float] = {}
+        files = [n[5:] for n, _ in ranked if n.startswith("file:")]
+        mems = [n[4:] for n, _ in ranked if n.startswith("mem:")]
+        syms = [n[4:] for n, _ in ranked if n.startswith("sym:")]
+        score_of = dict(ranked)
+        want_code = any(k in CODE_KINDS for k in kinds)
+        marks = ",".join("?" * len(kinds))
+        if files and want_code:
+            fm = ",".join("?" * len(files))
+            for cid, path in self.db.execute(
+                f"SELECT id, path FROM chunks WHERE path IN ({fm}) AND kind IN ({marks})",
+                (*files, *kinds),
+            ):
+                out[cid] = max(out.get(cid, 0.0), score_of[f"file:{path}"] * 0.5)
+        if syms and want_code:
+            for node in syms:
+                path, _, qual = node.partition("::")
+                for (cid,) in self.db.execute(
+                    "SELECT chunk_id FROM symbols WHERE path = ? AND qualname = ? AND chunk_id IS NOT NULL",
+                    (path, qual),
+                ):
+                    out[cid] = max(out.get(cid, 0.0), score_of[f"sym:{node}"])
+        if mems:
+            mm = ",".join("?" * len(mems))
+            for cid, ref in self.db.execute(
+                f"SELECT id, ref FROM chunks WHERE ref IN ({mm}) AND kind IN ({marks}) "
+                "AND status = 'active'",
+                (*mems, *kinds),
+            ):
+                out[cid] = max(out.get(cid, 0.0), score_of[f"mem:{ref}"])
+        return sorted(out.items(), key=lambda kv: -kv[1])[:limit]
+
+    # ---- fusion --------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        kinds: Sequence[str] = CODE_KINDS + MEMORY_KINDS,
+        k: int = 10,
+        *,
+        seeds: dict[str, float] | None = None,
+        weights: Weights | None = None,
+        query_vec: np.ndarray | None = None,
+        use_dense: bool = True,
+        active_only: bool = True,
+        pool: int = 50,
+        diversify: bool = True,
+    ) -> list[Hit]:
+        """The k best chunks of the given kinds for `query`, fused and de-duplicated."""
+        weights = weights or Weights()
+        terms = query_terms(query)
+        t0 = time.perf_counter()
+        lexical = self.lexical(terms, kinds, pool, active_only)
+        t1 = time.perf_counter()
+        if use_dense and query_vec is None:
+            query_vec = embed_query(query)
+        dense = self.dense(query_vec, kinds, pool, active_only) if use_dense else []
+        t2 = time.perf_counter()
+        graph = self.graph_rank(seeds or {}, kinds, pool)
+        t3 = time.perf_counter()
+        self.timings = {"bm25": t1 - t0, "dense": t2 - t1, "graph": t3 - t2}
+        fused: dict[int, float] = {}
+        ranks: dict[int, dict[str, int]] = {}
+        for name, ranking, weight in (
+            ("bm25", lexical, weights.bm25),
+            ("dense", dense, weights.dense),
+            ("graph", graph, weights.graph),
+        ):
+            for rank, (cid, _) in enumerate(ranking, 1):
+                fused[cid] = fused.get(cid, 0.0) + weight / (RRF_K + rank)
+                ranks.setdefault(cid, {})[name] = rank
+        if not fused:
+            return []
+        hits = self.fetch(list(fused))
+        now = time.time()
+        lowered = set(terms)
+        for cid, hit in hits.items():
+            hit.ranks = ranks[cid]
+            hit.score = fused[cid]
+            if hit.is_memory and weights.recency and hit.updated:
+                age_days = max(0.0, (now - hit.updated) / 86400)
+                hit.score += weights.recency / (RRF_K + 1) * math.exp(-age_days / 180)
+            words = set(query_terms(f"{hit.title} {hit.text[:4000]}", limit=4000))
+            hit.matched = [t for t in terms if t in words and t in lowered][:6]
+        ordered = sorted(hits.values(), key=lambda h: -h.score)
+        return mmr(ordered, k, query_vec, self) if diversify else ordered[:k]
+
+
+def mmr(
+    hits: list[Hit], k: int, query_vec: np.ndarray | None, retriever: Retriever, lam: float = 0.75
+) -> list[Hit]:
+    """Maximal marginal relevance: drop near-duplicates (same span, or very similar vectors)."""
+    chosen: list[Hit] = []
+    spans: set[tuple[str, int | None]] = set()
+    vecs = retriever.vectors
+    use_vec = query_vec is not None and len(vecs.ids) > 0
+    chosen_vecs: list[np.ndarray] = []
+    top = hits[0].score if hits else 1.0
+    for hit in hits:
+        if len(chosen) >= k:
+            break
+        if (hit.ref, hit.start_line) in spans:
+            continue
+        if use_vec and chosen_vecs and hit.chunk_id in vecs.row_of:
+            vec = vecs.matrix[vecs.row_of[hit.chunk_id]]
+            sim = max(float(vec @ c) for c in chosen_vecs)
+            if sim > 0.97 or lam * hit.score / top - (1 - lam) * sim < -0.2:
+                continue
+            chosen_vecs.append(vec)
+        elif use_vec and hit.chunk_id in vecs.row_of:
+            chosen_vecs.append(vecs.matrix[vecs.row_of[hit.chunk_id]])
+        spans.add((hit.ref, hit.start_line))
+        chosen.append(hit)
+    return chosen

@@ -1,0 +1,71 @@
+"""Open the index database: WAL mode, migrated, and rebuilt from scratch when it is unusable.
+
+The index is derived data, so a corrupt file, a file from a newer kenning or one written by an
+older chunker is moved out of the way (never patched in place) and indexing starts again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from kenning.index import schema
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    db.execute("PRAGMA temp_store=MEMORY")
+    db.execute("PRAGMA cache_size=-32000")
+    # isolation_level=None is autocommit; `with db:` blocks still need explicit transactions,
+    # so give the connection Python's default handling back.
+    db.isolation_level = ""
+    return db
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def open_index(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """Open or create the index at `path`; returns (connection, rebuilt_from_scratch)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rebuilt = False
+    for attempt in range(2):
+        try:
+            db = _connect(path)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if not schema.is_compatible(db):
+                db.close()
+                _remove(path)
+                rebuilt = True
+                continue
+            schema.migrate(db)
+            return db, rebuilt
+        except sqlite3.DatabaseError:
+            if attempt:
+                raise
+            with contextlib.suppress(Exception):
+                db.close()
+            _remove(path)
+            rebuilt = True
+    raise sqlite3.DatabaseError(f"cannot open {path}")  # pragma: no cover
+
+
+def get_meta(db: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )

@@ -1,0 +1,824 @@
+"""Bring the index up to date with the repo and the memory store.
+
+The order of work is planned by pure functions (`plan_changes`) over what the scan saw and what
+the index holds; `Indexer.run` applies the plan. Incremental: a file whose size and mtime match
+its row is not read; one whose content hash matches is not re-parsed; rows of deleted files go.
+Each file's rows are replaced in one transaction, so a killed run leaves a consistent index and
+the next run continues. Vectors come last and are optional: the lexical index is usable first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from kenning._fs import file_lock
+from kenning.config import Project, load_settings, setting
+from kenning.errors import MemoryFormatError
+from kenning.index import instructions
+from kenning.index.chunk import Chunk, ParsedFile, parse_file
+from kenning.index.db import get_meta, open_index, set_meta
+from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, is_binary_prefix, scan
+from kenning.index.terms import expand, split_identifier
+from kenning.memory import Memory, MemoryStore, content_hash
+from kenning.secrets import is_secret_file, redact
+from kenning.tokens import count_tokens
+
+Progress = Callable[[str, int, int], None]
+COCHANGE_COMMITS = 400
+COCHANGE_MAX_FILES = 30
+
+
+@dataclass(frozen=True)
+class DocRow:
+    path: str
+    mtime: float
+    size: int
+    hash: str
+
+
+@dataclass
+class Plan:
+    """What an index run must do; computed without touching disk or database."""
+
+    check: list[FileEntry] = field(default_factory=list)
+    unchanged: int = 0
+    delete: list[str] = field(default_factory=list)
+
+
+def plan_changes(scanned: Iterable[FileEntry], indexed: dict[str, DocRow]) -> Plan:
+    """Files whose size or mtime changed (or that are new) are checked; missing ones deleted."""
+    plan = Plan()
+    seen: set[str] = set()
+    for entry in scanned:
+        seen.add(entry.path)
+        row = indexed.get(entry.path)
+        if row is not None and row.size == entry.size and abs(row.mtime - entry.mtime) < 1e-6:
+            plan.unchanged += 1
+        else:
+            plan.check.append(entry)
+    plan.delete = sorted(set(indexed) - seen)
+    return plan
+
+
+@dataclass
+class IndexStats:
+    """What one index run did."""
+
+    files_seen: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    memories_indexed: int = 0
+    memories_deleted: int = 0
+    chunks_written: int = 0
+    vectors_written: int = 0
+    vectors_pending: int = 0
+    secrets_redacted: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.files_indexed
+            or self.files_deleted
+            or self.memories_indexed
+            or self.memories_deleted
+            or self.rebuilt
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        data = dict(self.__dict__)
+        data["skipped"] = dict(self.skipped)
+        return data
+
+
+def memory_doc_path(memory_file: Path, project: Project) -> str:
+    """The documents.path of a memory file: project-relative, or `~personal/…`."""
+    try:
+        return memory_file.resolve().relative_to(project.root.resolve()).as_posix()
+    except ValueError:
+        personal = project.personal_memories_dir.resolve()
+        try:
+            return "~personal/" + memory_file.resolve().relative_to(personal).as_posix()
+        except ValueError:
+            return str(memory_file)
+
+
+class Indexer:
+    """Applies index runs to one project's database."""
+
+    def __init__(self, project: Project, db: sqlite3.Connection | None = None) -> None:
+        self.project = project
+        if db is None:
+            db, rebuilt = open_index(project.index_path)
+            self.rebuilt = rebuilt
+        else:
+            self.rebuilt = False
+        self.db = db
+        settings = load_settings(project)
+        self.exclude: list[str] = list(setting(settings, "index.exclude", []) or [])
+        self.max_bytes = (
+            int(setting(settings, "index.max_file_kb", DEFAULT_MAX_BYTES // 1024)) * 1024
+        )
+        self.store = MemoryStore(project.memories_dir, project.personal_memories_dir)
+
+    # ---- the run -------------------------------------------------------------------------
+
+    def run(self, *, embed: bool = True, progress: Progress | None = None) -> IndexStats:
+        """Index what changed; with `embed`, compute missing vectors afterwards."""
+        started = time.perf_counter()
+        stats = IndexStats(rebuilt=self.rebuilt)
+        self.project.index_dir.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.project.index_dir / "write.lock", timeout=600):
+            result = scan(self.project.root, exclude=self.exclude, max_bytes=self.max_bytes)
+            stats.skipped = result.skipped
+            stats.files_seen = len(result.files)
+            files_before = self._indexed_paths("repo")
+            plan = plan_changes(result.files, files_before)
+            stats.files_unchanged = plan.unchanged
+            self._apply_repo_plan(plan, stats, progress)
+            structure_changed = bool(plan.delete) or any(
+                e.path not in files_before for e in plan.check
+            )
+            changed_mem_docs = self._index_memories(stats)
+            self._save_skipped(result.skipped_paths)
+            if structure_changed or stats.rebuilt:
+                self._relink_imports()
+            if stats.changed:
+                self._relink_mentions(
+                    None if structure_changed or stats.rebuilt else changed_mem_docs
+                )
+            self._refresh_cochange()
+            if stats.changed:
+                with self.db:
+                    gen = int(get_meta(self.db, "generation", "0") or 0) + 1
+                    set_meta(self.db, "generation", str(gen))
+                    set_meta(self.db, "indexed_at", str(time.time()))
+        if embed:
+            self.embed_pending(stats, progress)
+        else:
+            stats.vectors_pending = self.pending_vectors()
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def run_memories(self) -> IndexStats:
+        """Index only the memory store: what `remember` needs, without a repo scan."""
+        stats = IndexStats()
+        with file_lock(self.project.index_dir / "write.lock", timeout=600):
+            written = self._index_memories(stats)
+            if stats.changed:
+                self._relink_mentions(written)
+                with self.db:
+                    gen = int(get_meta(self.db, "generation", "0") or 0) + 1
+                    set_meta(self.db, "generation", str(gen))
+        if stats.changed:
+            self.embed_pending(stats, limit=200)
+        return stats
+
+    def _indexed_paths(self, source: str) -> dict[str, DocRow]:
+        rows = self.db.execute(
+            "SELECT path, mtime, size, hash FROM documents WHERE source = ?", (source,)
+        )
+        return {r[0]: DocRow(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def _apply_repo_plan(self, plan: Plan, stats: IndexStats, progress: Progress | None) -> None:
+        for path in plan.delete:
+            with self.db:
+                self._delete_doc(path)
+            stats.files_deleted += 1
+        total = len(plan.check)
+        known = self._indexed_paths("repo")
+        for n, entry in enumerate(plan.check, 1):
+            if progress and (n % 25 == 0 or n == total):
+                progress("files", n, total)
+            self._index_file(entry, known.get(entry.path), stats)
+
+    def _index_file(self, entry: FileEntry, row: DocRow | None, stats: IndexStats) -> None:
+        full = self.project.root / entry.path
+        if is_secret_file(entry.path):
+            stats.skipped["secret file"] += 1
+            if row is not None:
+                with self.db:
+                    self._delete_doc(entry.path)
+            return
+        try:
+            raw = full.read_bytes()
+        except OSError:
+            stats.skipped["vanished or unreadable"] += 1
+            if row is not None:
+                with self.db:
+                    self._delete_doc(entry.path)
+            return
+        if len(raw) > self.max_bytes:
+            stats.skipped["too large"] += 1
+            return
+        if is_binary_prefix(raw[:8192]):
+            stats.skipped["binary"] += 1
+            if row is not None:
+                with self.db:
+                    self._delete_doc(entry.path)
+            return
+        digest = content_hash(raw)
+        if row is not None and row.hash == digest:
+            with self.db:
+                self.db.execute(
+                    "UPDATE documents SET mtime = ?, size = ? WHERE path = ?",
+                    (entry.mtime, entry.size, entry.path),
+                )
+            stats.files_unchanged += 1
+            return
+        text = raw.decode("utf-8", errors="replace")
+        if _looks_generated(text):
+            stats.skipped["generated"] += 1
+            return
+        text, secrets = redact(text)
+        stats.secrets_redacted += secrets
+        parsed = parse_file(entry.path, text)
+        imported = instructions.extract(entry.path, text)
+        with self.db:
+            self._delete_doc(entry.path)
+            doc_id = self._insert_doc(
+                entry.path,
+                "repo",
+                parsed.language,
+                entry,
+                digest,
+                json.dumps(parsed.imports) if parsed.imports else None,
+            )
+            if imported:
+                stats.chunks_written += self._write_imported(doc_id, entry.path, imported)
+            else:
+                stats.chunks_written += self._write_chunks(doc_id, entry.path, parsed)
+            self._write_file_entities(doc_id, entry.path)
+            if parsed.imports:
+                self._link_imports_of(doc_id, entry.path, parsed.imports, parsed.language)
+        stats.files_indexed += 1
+
+    # ---- writing rows --------------------------------------------------------------------
+
+    def _delete_doc(self, path: str) -> None:
+        row = self.db.execute("SELECT id FROM documents WHERE path = ?", (path,)).fetchone()
+        if row is None:
+            return
+        doc_id = row[0]
+        self.db.execute(
+            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)",
+            (doc_id,),
+        )
+        self.db.execute(
+            "DELETE FROM vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
+            (doc_id,),
+        )
+        self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        node = f"file:{path}"
+        self.db.execute(
+            "DELETE FROM edges WHERE (src = ? OR dst = ?) AND kind != 'cochange'", (node, node)
+        )
+
+    def _insert_doc(
+        self,
+        path: str,
+        source: str,
+        lang: str | None,
+        entry: FileEntry,
+        digest: str,
+        imports: str | None = None,
+        personal: bool = False,
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO documents (path, source, lang, mtime, size, hash, personal, imports) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, source, lang, entry.mtime, entry.size, digest, int(personal), imports),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _insert_chunk(
+        self,
+        doc_id: int,
+        *,
+        kind: str,
+        ref: str,
+        path: str,
+        title: str,
+        text: str,
+        symbol: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        status: str = "active",
+        created: float | None = None,
+        updated: float | None = None,
+        memory_json: str | None = None,
+        search_extra: str = "",
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO chunks (doc_id, kind, ref, path, title, symbol, start_line, end_line, "
+            "text, tokens, hash, status, created, updated, memory_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc_id,
+                kind,
+                ref,
+                path,
+                title,
+                symbol,
+                start,
+                end,
+                text,
+                count_tokens(text),
+                content_hash(f"{title}\n{text}"),
+                status,
+                created,
+                updated,
+                memory_json,
+            ),
+        )
+        chunk_id = int(cur.lastrowid or 0)
+        body = f"{text}\n{expand(text)}\n{search_extra}"
+        self.db.execute(
+            "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
+            (chunk_id, f"{title} {expand(title)}", body),
+        )
+        return chunk_id
+
+    def _write_chunks(self, doc_id: int, path: str, parsed: ParsedFile) -> int:
+        path_words = " ".join(_path_words(path))
+        by_span: dict[tuple[int, int, str | None], int] = {}
+        for chunk in parsed.chunks:
+            kind = (
+                "doc" if chunk.kind == "doc" else ("symbol" if chunk.kind == "symbol" else "file")
+            )
+            chunk_id = self._insert_chunk(
+                doc_id,
+                kind=kind,
+                ref=f"{path}:{chunk.start_line}-{chunk.end_line}",
+                path=path,
+                title=chunk.title,
+                text=chunk.text,
+                symbol=chunk.symbol,
+                start=chunk.start_line,
+                end=chunk.end_line,
+                search_extra=path_words,
+            )
+            by_span[(chunk.start_line, chunk.end_line, chunk.symbol)] = chunk_id
+        for sym in parsed.symbols:
+            self._write_symbol(doc_id, path, sym, by_span)
+        return len(parsed.chunks)
+
+    def _write_symbol(
+        self, doc_id: int, path: str, sym: Chunk, by_span: dict[tuple[int, int, str | None], int]
+    ) -> None:
+        assert sym.symbol is not None
+        chunk_id = by_span.get((sym.start_line, sym.end_line, sym.symbol))
+        if chunk_id is None:  # a member of a class chunked whole: point at the enclosing chunk
+            for (start, end, _), cid in by_span.items():
+                if start <= sym.start_line and sym.end_line <= end:
+                    chunk_id = cid
+                    break
+        name = sym.symbol.rsplit(".", 1)[-1]
+        self.db.execute(
+            "INSERT INTO symbols (doc_id, name, qualname, kind, path, start_line, end_line, "
+            "chunk_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc_id,
+                name,
+                sym.symbol,
+                sym.symbol_kind or "symbol",
+                path,
+                sym.start_line,
+                sym.end_line,
+                chunk_id,
+            ),
+        )
+        node = f"sym:{path}::{sym.symbol}"
+        names = {sym.symbol, name}
+        split = " ".join(split_identifier(name))
+        if split and " " in split:
+            names.add(split)
+        for alias in names:
+            self.db.execute(
+                "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'symbol', ?)",
+                (alias.lower(), sym.symbol, node, doc_id),
+            )
+        self.db.execute(
+            "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'contains', 1.0, ?)",
+            (f"file:{path}", node, doc_id),
+        )
+
+    def _write_file_entities(self, doc_id: int, path: str) -> None:
+        pure = PurePosixPath(path)
+        names = {path.lower(), pure.name.lower()}
+        if pure.stem and pure.stem not in ("__init__", "index", "main", "mod", "lib"):
+            names.add(pure.stem.lower())
+        parts = pure.parts
+        for n in range(2, min(len(parts), 4) + 1):
+            names.add("/".join(parts[-n:]).lower())
+        for name in names:
+            self.db.execute(
+                "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'file', ?)",
+                (name, path, f"file:{path}", doc_id),
+            )
+
+    def _write_imported(self, doc_id: int, path: str, imported: list[instructions.Imported]) -> int:
+        for item in imported:
+            created = _date_to_epoch(item.date)
+            memory_json = json.dumps(
+                {
+                    "scope": list(item.scope),
+                    "aliases": [],
+                    "tags": [],
+                    "supersedes": None,
+                    "source": f"import:{path}",
+                    "personal": False,
+                    "file": path,
+                }
+            )
+            self._insert_chunk(
+                doc_id,
+                kind=item.kind,
+                ref=f"{path}:{item.start_line}-{item.end_line}",
+                path=path,
+                title=item.title,
+                text=item.body,
+                start=item.start_line,
+                end=item.end_line,
+                status=item.status,
+                created=created,
+                updated=created,
+                memory_json=memory_json,
+            )
+        return len(imported)
+
+    # ---- memories ------------------------------------------------------------------------
+
+    def _index_memories(self, stats: IndexStats) -> set[int]:
+        """Index new or changed memory files; returns the doc ids written."""
+        known = self._indexed_paths("memory")
+        seen: set[str] = set()
+        written: set[int] = set()
+        for file, personal in self.store.files():
+            doc_path = memory_doc_path(file, self.project)
+            seen.add(doc_path)
+            try:
+                info = file.stat()
+            except OSError:
+                continue
+            entry = FileEntry(doc_path, info.st_size, info.st_mtime)
+            row = known.get(doc_path)
+            if row is not None and row.size == entry.size and abs(row.mtime - entry.mtime) < 1e-6:
+                continue
+            try:
+                memory = self.store.read(file, personal)
+            except MemoryFormatError as exc:
+                stats.problems.append(str(exc))
+                if row is not None:
+                    with self.db:
+                        self._delete_doc(doc_path)
+                continue
+            digest = content_hash(
+                memory.text + memory.status + json.dumps(memory.to_dict()["scope"])
+            )
+            with self.db:
+                self._delete_doc(doc_path)
+                clash = self.db.execute(
+                    "SELECT path FROM chunks WHERE ref = ? AND kind NOT IN ('file','symbol','doc')",
+                    (memory.id,),
+                ).fetchone()
+                if clash is not None:
+                    stats.problems.append(
+                        f"{file}: duplicate id {memory.id!r} (also in {clash[0]}); skipped"
+                    )
+                    continue
+                doc_id = self._insert_doc(
+                    doc_path, "memory", "memory", entry, digest, personal=personal
+                )
+                self._write_memory(doc_id, doc_path, memory)
+            written.add(doc_id)
+            stats.memories_indexed += 1
+        for gone in sorted(set(known) - seen):
+            with self.db:
+                self._delete_doc(gone)
+            stats.memories_deleted += 1
+        return written
+
+    def _write_memory(self, doc_id: int, doc_path: str, memory: Memory) -> None:
+        text, _ = redact(memory.body)
+        memory_json = json.dumps(
+            {
+                "scope": list(memory.scope),
+                "aliases": list(memory.aliases),
+                "tags": list(memory.tags),
+                "supersedes": memory.supersedes,
+                "source": memory.source,
+                "personal": memory.personal,
+                "file": doc_path,
+                "extra": {k: str(v) for k, v in memory.extra.items()},
+            }
+        )
+        extra = " ".join([*memory.aliases, *memory.tags, *memory.scope])
+        self._insert_chunk(
+            doc_id,
+            kind=memory.kind,
+            ref=memory.id,
+            path=doc_path,
+            title=memory.title,
+            text=text,
+            status=memory.status,
+            created=memory.created.timestamp(),
+            updated=memory.updated.timestamp(),
+            memory_json=memory_json,
+            search_extra=extra,
+        )
+        node = f"mem:{memory.id}"
+        if memory.kind in ("person", "term"):
+            for name in (memory.title, *memory.aliases):
+                norm = " ".join(name.lower().split())
+                if norm:
+                    self.db.execute(
+                        "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, ?, ?)",
+                        (norm, name, node, memory.kind, doc_id),
+                    )
+        for tag in memory.tags:
+            self.db.execute(
+                "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'tag', ?)",
+                (tag.lower(), tag, node, doc_id),
+            )
+        if memory.supersedes:
+            self.db.execute(
+                "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'supersedes', 1.0, ?)",
+                (node, f"mem:{memory.supersedes}", doc_id),
+            )
+
+    # ---- edges ---------------------------------------------------------------------------
+
+    def _module_map(self) -> dict[str, str]:
+        """Dotted module names (every suffix of the path) → file, for resolving imports."""
+        modules: dict[str, str] = {}
+        for (path,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'"):
+            if not path.endswith((".py", ".pyi", ".java")):
+                continue
+            parts = path.rsplit(".", 1)[0].split("/")
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            for n in range(len(parts)):
+                modules.setdefault(".".join(parts[n:]), path)
+        return modules
+
+    def _link_imports_of(
+        self,
+        doc_id: int,
+        path: str,
+        targets: list[str],
+        language: str,
+        modules: dict[str, str] | None = None,
+        files: set[str] | None = None,
+    ) -> None:
+        if modules is None:
+            modules = self._module_map()
+        if files is None:
+            files = {
+                p for (p,) in self.db.execute("SELECT path FROM documents WHERE source='repo'")
+            }
+        resolved = resolve_imports(path, targets, language, modules, files)
+        self.db.execute("DELETE FROM edges WHERE doc_id = ? AND kind = 'import'", (doc_id,))
+        self.db.executemany(
+            "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'import', 1.0, ?)",
+            [(f"file:{path}", f"file:{dst}", doc_id) for dst in sorted(resolved) if dst != path],
+        )
+
+    def _relink_imports(self) -> None:
+        modules = self._module_map()
+        files = {p for (p,) in self.db.execute("SELECT path FROM documents WHERE source='repo'")}
+        rows = self.db.execute(
+            "SELECT id, path, lang, imports FROM documents WHERE source='repo' AND imports IS NOT NULL"
+        ).fetchall()
+        with self.db:
+            for doc_id, path, lang, imports in rows:
+                self._link_imports_of(doc_id, path, json.loads(imports), lang or "", modules, files)
+
+    def _relink_mentions(self, only_docs: set[int] | None) -> None:
+        """Mention edges from memories to the files, symbols, people and terms they name."""
+        from kenning.engine.link import EntityTable, find_mentions
+
+        table = EntityTable.load(self.db)
+        query = (
+            "SELECT c.doc_id, c.ref, c.title, c.text FROM chunks c JOIN documents d "
+            "ON d.id = c.doc_id WHERE d.source = 'memory'"
+        )
+        rows = self.db.execute(query).fetchall()
+        with self.db:
+            for doc_id, ref, title, text in rows:
+                if only_docs is not None and doc_id not in only_docs:
+                    continue
+                self.db.execute(
+                    "DELETE FROM edges WHERE doc_id = ? AND kind = 'mention'", (doc_id,)
+                )
+                node = f"mem:{ref}"
+                targets = {
+                    m.node for m in find_mentions(f"{title}\n{text}", table) if m.node != node
+                }
+                self.db.executemany(
+                    "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'mention', 1.0, ?)",
+                    [(node, t, doc_id) for t in sorted(targets)],
+                )
+
+    def _refresh_cochange(self) -> None:
+        """Edges between files changed in the same commits, from recent git history."""
+        if not (self.project.root / ".git").exists():
+            return
+        head = _git(self.project.root, "rev-parse", "HEAD")
+        if head is None or get_meta(self.db, "cochange_head") == head.strip():
+            return
+        log = _git(
+            self.project.root,
+            "log",
+            f"-n{COCHANGE_COMMITS}",
+            "--name-only",
+            "--no-renames",
+            "--format=%x00",
+        )
+        pairs: Counter[tuple[str, str]] = Counter()
+        if log:
+            for commit in log.split("\x00"):
+                files = sorted({f for f in commit.split("\n") if f.strip()})
+                if 2 <= len(files) <= COCHANGE_MAX_FILES:
+                    for i, a in enumerate(files):
+                        for b in files[i + 1 :]:
+                            pairs[(a, b)] += 1
+        with self.db:
+            self.db.execute("DELETE FROM edges WHERE kind = 'cochange'")
+            self.db.executemany(
+                "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'cochange', ?, NULL)",
+                [(f"file:{a}", f"file:{b}", float(n)) for (a, b), n in pairs.items()],
+            )
+            set_meta(self.db, "cochange_head", head.strip())
+
+    def _save_skipped(self, skipped: dict[str, str]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM skipped")
+            self.db.executemany("INSERT INTO skipped (path, reason) VALUES (?, ?)", skipped.items())
+
+    # ---- vectors -------------------------------------------------------------------------
+
+    def pending_vectors(self) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM chunks WHERE id NOT IN (SELECT chunk_id FROM vectors)"
+        ).fetchone()
+        return int(row[0])
+
+    def embed_pending(
+        self,
+        stats: IndexStats,
+        progress: Progress | None = None,
+        limit: int | None = None,
+        batch: int = 64,
+    ) -> None:
+        """Embed chunks that have no vector yet, reusing cached vectors of identical text."""
+        from kenning.engine.vectors import embed_texts, embedder_key
+
+        key = embedder_key()
+        if key is None:
+            stats.vectors_pending = self.pending_vectors()
+            return
+        rows = self.db.execute(
+            "SELECT id, hash, title, text FROM chunks WHERE id NOT IN (SELECT chunk_id FROM vectors) "
+            "ORDER BY CASE WHEN kind IN ('file','symbol','doc') THEN 1 ELSE 0 END, id"
+            + (f" LIMIT {int(limit)}" if limit else "")
+        ).fetchall()
+        total = len(rows)
+        done = 0
+        for start in range(0, total, batch):
+            part = rows[start : start + batch]
+            cached: dict[int, bytes] = {}
+            todo: list[tuple[int, str, str]] = []
+            for chunk_id, digest, title, text in part:
+                hit = self.db.execute(
+                    "SELECT vec FROM embed_cache WHERE key = ?", (f"{key}:{digest}",)
+                ).fetchone()
+                if hit:
+                    cached[chunk_id] = hit[0]
+                else:
+                    todo.append((chunk_id, digest, f"{title}\n{text}"))
+            vectors = embed_texts([t for _, _, t in todo]) if todo else None
+            with self.db:
+                for (chunk_id, digest, _), vec in zip(
+                    todo, vectors if vectors is not None else [], strict=False
+                ):
+                    blob = vec.astype("float16").tobytes()
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?)", (chunk_id, blob)
+                    )
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO embed_cache VALUES (?, ?)",
+                        (f"{key}:{digest}", blob),
+                    )
+                for chunk_id, blob in cached.items():
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO vectors VALUES (?, ?)", (chunk_id, blob)
+                    )
+                gen = int(get_meta(self.db, "vector_generation", "0") or 0) + 1
+                set_meta(self.db, "vector_generation", str(gen))
+            done += len(part)
+            stats.vectors_written += len(part)
+            if progress:
+                progress("vectors", done, total)
+        stats.vectors_pending = self.pending_vectors()
+
+
+def resolve_imports(
+    path: str, targets: list[str], language: str, modules: dict[str, str], files: set[str]
+) -> set[str]:
+    """Repo files that the import targets of `path` point at (unresolvable ones are dropped)."""
+    out: set[str] = set()
+    folder = PurePosixPath(path).parent
+    for target in targets:
+        if language == "python":
+            if target.startswith("."):
+                dots = len(target) - len(target.lstrip("."))
+                base = folder
+                for _ in range(dots - 1):
+                    base = base.parent
+                rest = target.lstrip(".")
+                candidate = (base / rest.replace(".", "/")) if rest else base
+                for probe in (f"{candidate}.py", f"{candidate}/__init__.py"):
+                    if probe in files:
+                        out.add(probe)
+                        break
+            else:
+                name = target
+                while name:
+                    if name in modules:
+                        out.add(modules[name])
+                        break
+                    name = name.rpartition(".")[0]
+        elif language in ("javascript", "typescript", "tsx"):
+            if not target.startswith("."):
+                continue
+            base = os.path.normpath(str(folder / target)).replace(os.sep, "/")
+            for probe in (
+                base,
+                *(base + ext for ext in (".ts", ".tsx", ".js", ".jsx", ".mjs", ".d.ts")),
+                *(f"{base}/index{ext}" for ext in (".ts", ".tsx", ".js", ".jsx")),
+            ):
+                if probe in files:
+                    out.add(probe)
+                    break
+        elif language == "java":
+            if target in modules:
+                out.add(modules[target])
+        elif language == "go":
+            suffix = "/" + target.rsplit("/", 1)[-1] + "/"
+            out |= {f for f in files if f.endswith(".go") and suffix in "/" + f}
+    return out
+
+
+def _path_words(path: str) -> list[str]:
+    words: list[str] = []
+    for part in PurePosixPath(path).parts:
+        stem = part.rsplit(".", 1)[0]
+        words += split_identifier(stem) or [stem.lower()]
+    return words
+
+
+def _looks_generated(text: str) -> bool:
+    head = text[:20000]
+    lines = head.splitlines() or [""]
+    if len(lines) <= 3 and len(head) > 5000:
+        return True  # minified: a few enormous lines
+    marker = head[:600].lower()
+    return "@generated" in marker or "do not edit" in marker and "generated" in marker
+
+
+def _date_to_epoch(value: str | None) -> float | None:
+    if not value:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None

@@ -1,0 +1,270 @@
+"""Walk a project and decide which files the index reads, and why the others are skipped.
+
+Honours `.gitignore` files at every level, `.kenningignore`, and the project's `index.exclude`
+globs; never follows symlinked folders (no loops) and skips symlinks that point outside the
+project or nowhere. Skips binary, huge and generated files and counts each reason, so `index`
+and `doctor` can say what was left out.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+ALWAYS_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".kenning",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".tox",
+        ".nox",
+        ".idea",
+        ".gradle",
+        "dist",
+        "build",
+        "target",
+        ".next",
+        ".nuxt",
+        "coverage",
+        "htmlcov",
+        ".eggs",
+        "site-packages",
+        "bower_components",
+        ".terraform",
+        ".cache",
+    }
+)
+GENERATED_NAMES = frozenset(
+    {
+        "package-lock.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "poetry.lock",
+        "uv.lock",
+        "Cargo.lock",
+        "go.sum",
+        "composer.lock",
+        "Gemfile.lock",
+        "Pipfile.lock",
+    }
+)
+GENERATED_SUFFIXES = (".min.js", ".min.css", ".map", ".pb.go", "_pb2.py", ".snap")
+BINARY_SUFFIXES = frozenset(
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".bmp",
+        ".ico",
+        ".webp",
+        ".pdf",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".tar",
+        ".jar",
+        ".war",
+        ".class",
+        ".so",
+        ".dylib",
+        ".dll",
+        ".exe",
+        ".o",
+        ".a",
+        ".pyc",
+        ".pyo",
+        ".whl",
+        ".onnx",
+        ".gguf",
+        ".bin",
+        ".pt",
+        ".safetensors",
+        ".sqlite",
+        ".sqlite3",
+        ".db",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".mp3",
+        ".mp4",
+        ".wav",
+        ".mov",
+        ".avi",
+        ".parquet",
+        ".npy",
+        ".npz",
+        ".pkl",
+        ".psd",
+        ".svgz",
+    }
+)
+DEFAULT_MAX_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One file the index may read: its project-relative path (POSIX) and stat."""
+
+    path: str
+    size: int
+    mtime: float
+
+
+@dataclass
+class ScanResult:
+    files: list[FileEntry] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_paths: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped[reason] += 1
+        if len(self.skipped_paths) < 5000:
+            self.skipped_paths[path] = reason
+
+
+def _load_spec(folder: Path, names: Sequence[str]) -> pathspec.PathSpec | None:
+    lines: list[str] = []
+    for name in names:
+        ignore = folder / name
+        if ignore.is_file():
+            try:
+                lines += ignore.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                continue
+    if not lines:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def is_binary_prefix(head: bytes) -> bool:
+    """True when the first bytes of a file look binary (a NUL, or mostly non-text)."""
+    if b"\x00" in head:
+        return True
+    if not head:
+        return False
+    try:
+        head.decode("utf-8")
+        return False
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        if exc.start >= len(head) - 4:
+            return False
+    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return control / len(head) > 0.1
+
+
+def scan(
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ScanResult:
+    """List the indexable files under `root` and count what was skipped and why."""
+    result = ScanResult()
+    extra = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    root = root.resolve()
+    # Each entry: (folder relative to root, spec) applying to paths under that folder.
+    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = [(root, [])]
+    while stack:
+        folder, specs = stack.pop()
+        rel_folder = folder.relative_to(root).as_posix()
+        rel_folder = "" if rel_folder == "." else rel_folder
+        own = _load_spec(folder, (".gitignore", ".kenningignore"))
+        active = specs + [(rel_folder, own)] if own else specs
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError:
+            result.skip(rel_folder or ".", "unreadable folder")
+            continue
+        for entry in entries:
+            rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                result.skip(rel, "unreadable")
+                continue
+            if is_dir:
+                if entry.name in ALWAYS_SKIP_DIRS or _ignored(rel + "/", active, extra):
+                    continue
+                stack.append((Path(entry.path), active))
+                continue
+            if _ignored(rel, active, extra):
+                continue
+            file_entry = _check_file(root, entry, rel, is_link, max_bytes, result)
+            if file_entry is not None:
+                result.files.append(file_entry)
+    result.files.sort(key=lambda f: f.path)
+    return result
+
+
+def _ignored(
+    rel: str, specs: list[tuple[str, pathspec.PathSpec]], extra: pathspec.PathSpec | None
+) -> bool:
+    if extra is not None and extra.match_file(rel):
+        return True
+    for base, spec in specs:
+        sub = rel[len(base) + 1 :] if base else rel
+        if spec.match_file(sub):
+            return True
+    return False
+
+
+def _check_file(
+    root: Path,
+    entry: os.DirEntry[str],
+    rel: str,
+    is_link: bool,
+    max_bytes: int,
+    result: ScanResult,
+) -> FileEntry | None:
+    name = entry.name
+    lower = name.lower()
+    if is_link:
+        try:
+            target = Path(entry.path).resolve(strict=True)
+        except (OSError, RuntimeError):
+            result.skip(rel, "broken symlink")
+            return None
+        if not target.is_relative_to(root):
+            result.skip(rel, "symlink outside the project")
+            return None
+    try:
+        info = os.stat(entry.path)
+    except OSError:
+        result.skip(rel, "unreadable")
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        result.skip(rel, "not a regular file")
+        return None
+    suffix = os.path.splitext(lower)[1]
+    if suffix in BINARY_SUFFIXES:
+        result.skip(rel, "binary")
+        return None
+    if name in GENERATED_NAMES or lower.endswith(GENERATED_SUFFIXES):
+        result.skip(rel, "generated")
+        return None
+    if info.st_size > max_bytes:
+        result.skip(rel, "too large")
+        return None
+    return FileEntry(rel, info.st_size, info.st_mtime)

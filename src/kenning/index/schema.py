@@ -1,0 +1,142 @@
+"""The index schema: ordered, append-only, named migrations recorded in `_kenning_migrations`.
+
+The index is derived data. When a database was written by a newer kenning (it records a migration
+this one does not know) or by an older chunker (`INDEX_FORMAT` differs), it is rebuilt from the
+files rather than patched.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+# Bump when the way files are chunked or tokenised changes: old indexes are rebuilt.
+INDEX_FORMAT = "3"
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(func: Migration) -> Migration:
+    """Register `func` as the next migration, named after the function."""
+    MIGRATIONS.append((func.__name__, func))
+    return func
+
+
+@migration
+def m001_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            lang TEXT,
+            mtime REAL NOT NULL,
+            size INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            personal INTEGER NOT NULL DEFAULT 0,
+            imports TEXT
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            path TEXT NOT NULL,
+            title TEXT NOT NULL,
+            symbol TEXT,
+            start_line INTEGER,
+            end_line INTEGER,
+            text TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active',
+            created REAL,
+            updated REAL,
+            memory_json TEXT
+        );
+        CREATE INDEX chunks_doc ON chunks(doc_id);
+        CREATE INDEX chunks_kind ON chunks(kind);
+        CREATE INDEX chunks_ref ON chunks(ref);
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            title, body, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE vectors (chunk_id INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+        CREATE TABLE embed_cache (key TEXT PRIMARY KEY, vec BLOB NOT NULL);
+        CREATE TABLE symbols (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            qualname TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            path TEXT NOT NULL,
+            start_line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            chunk_id INTEGER
+        );
+        CREATE INDEX symbols_name ON symbols(name);
+        CREATE TABLE edges (
+            src TEXT NOT NULL,
+            dst TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            weight REAL NOT NULL DEFAULT 1.0,
+            doc_id INTEGER REFERENCES documents(id) ON DELETE CASCADE
+        );
+        CREATE INDEX edges_src ON edges(src);
+        CREATE INDEX edges_dst ON edges(dst);
+        CREATE INDEX edges_doc ON edges(doc_id);
+        CREATE TABLE entities (
+            norm TEXT NOT NULL,
+            name TEXT NOT NULL,
+            node TEXT NOT NULL,
+            type TEXT NOT NULL,
+            doc_id INTEGER REFERENCES documents(id) ON DELETE CASCADE
+        );
+        CREATE INDEX entities_norm ON entities(norm);
+        CREATE INDEX entities_doc ON entities(doc_id);
+        CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+        """
+    )
+
+
+def applied(db: sqlite3.Connection) -> list[str]:
+    """Names of the migrations this database has run, in order."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS _kenning_migrations "
+        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+    return [row[0] for row in db.execute("SELECT name FROM _kenning_migrations ORDER BY rowid")]
+
+
+def is_compatible(db: sqlite3.Connection) -> bool:
+    """False when the database knows migrations this kenning does not, or another format."""
+    done = applied(db)
+    known = [name for name, _ in MIGRATIONS]
+    if done != known[: len(done)]:
+        return False
+    if not done:
+        return True
+    row = db.execute("SELECT value FROM meta WHERE key = 'index_format'").fetchone()
+    return row is not None and row[0] == INDEX_FORMAT
+
+
+def migrate(db: sqlite3.Connection) -> list[str]:
+    """Run the pending migrations, each in its own transaction; return their names."""
+    done = set(applied(db))
+    ran: list[str] = []
+    for name, func in MIGRATIONS:
+        if name in done:
+            continue
+        with db:
+            func(db)
+            db.execute("INSERT INTO _kenning_migrations (name) VALUES (?)", (name,))
+        ran.append(name)
+    with db:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('index_format', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (INDEX_FORMAT,),
+        )
+    return ran

@@ -1,0 +1,61 @@
+"""Code-aware terms: what FTS5 sees besides the raw text.
+
+FTS5's unicode61 tokenizer already splits `snake_case` and `a/b/c.py` at the punctuation, but not
+`camelCase` or `HTTPServer`. `expand` appends the split parts of every mixed-case identifier so
+`WebhookSender` is found by "webhook sender" and by "WebhookSender". Queries are turned into an
+OR of their useful terms (stop words dropped) and BM25 does the ranking.
+"""
+
+from __future__ import annotations
+
+import re
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[a-z][A-Z][A-Za-z0-9_]*|[A-Z]{2,}[a-z][A-Za-z0-9_]*")
+_CAMEL_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+STOP_WORDS = frozenset(
+    """a an and are as at be but by can could did do does doing done for from get got had has
+    have how i if in into is it its just let lets like make me might my need needs new no not now
+    of on or our out please should so some such than that the their them then there these they
+    this those to too up us use using via want was we were what when where which while who why
+    will with would you your yours also any all again add adds added fix fixes fixed change
+    changes changed update updates updated should shall via vs etc way thing things something
+    ok okay hey hi thanks thank""".split()
+)
+
+
+def split_identifier(word: str) -> list[str]:
+    """`WebhookSender` → ['webhook', 'sender']; `parse_HTTPHeader` → ['parse', 'http', 'header']."""
+    parts: list[str] = []
+    for piece in word.split("_"):
+        parts += [p.lower() for p in _CAMEL_PARTS.findall(piece)]
+    return [p for p in parts if p]
+
+
+def expand(text: str) -> str:
+    """Split parts of the mixed-case identifiers in `text`, space-joined (for the FTS body)."""
+    seen: dict[str, None] = {}
+    for ident in _IDENT.findall(text):
+        for part in split_identifier(ident):
+            seen.setdefault(part, None)
+    return " ".join(seen)
+
+
+def query_terms(text: str, limit: int = 32) -> list[str]:
+    """The lowercase search terms of a request: words and identifier parts, minus stop words."""
+    terms: dict[str, None] = {}
+    for word in _WORD.findall(text):
+        low = word.lower()
+        if low not in STOP_WORDS and (len(low) > 1 or low.isdigit()):
+            terms.setdefault(low, None)
+        if any(c.isupper() for c in word[1:]):
+            for part in split_identifier(word):
+                if part not in STOP_WORDS and len(part) > 1:
+                    terms.setdefault(part, None)
+    return list(terms)[:limit]
+
+
+def fts_query(terms: list[str]) -> str:
+    """An FTS5 MATCH expression: any of the terms, each quoted (no syntax from user text)."""
+    return " OR ".join(f'"{t}"' for t in terms if t.replace('"', ""))

@@ -1,0 +1,97 @@
+"""Keep secrets out of the index and out of every packet.
+
+Files that exist to hold secrets (`.env`, key stores, credentials) are never read. In every other
+file, spans that look like credentials (provider key formats, private key blocks, `password = "…"`
+style assignments) are replaced by `[REDACTED:<kind>]` before the text is stored, so nothing
+downstream (search, packets, MCP, the model) can see them.
+"""
+
+from __future__ import annotations
+
+import re
+
+SECRET_FILE_NAMES = frozenset(
+    {
+        ".env",
+        ".envrc",
+        ".netrc",
+        ".pgpass",
+        ".npmrc",
+        ".pypirc",
+        "credentials",
+        "credentials.json",
+        "id_rsa",
+        "id_dsa",
+        "id_ecdsa",
+        "id_ed25519",
+        ".htpasswd",
+        "secrets.yaml",
+        "secrets.yml",
+        "secrets.json",
+        "service-account.json",
+    }
+)
+SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".jks", ".keystore", ".kdbx", ".asc", ".gpg")
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "private-key",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9 ]+ )?PRIVATE KEY(?: BLOCK)?-----.*?-----END [A-Z0-9 ]*-----",
+            re.DOTALL,
+        ),
+    ),
+    ("aws-key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    (
+        "github-token",
+        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"),
+    ),
+    ("slack-token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("stripe-key", re.compile(r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}\b")),
+    ("openai-key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b")),
+    ("google-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b")),
+    ("url-password", re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]{3,}(?=@)")),
+    (
+        "assigned-secret",
+        re.compile(
+            r"""(?ix)
+        (?<![\w.])
+        ((?:api[_-]?key|apikey|secret(?:[_-]?key)?|passw(?:or)?d|pwd|access[_-]?token|auth[_-]?token|
+           client[_-]?secret|private[_-]?key|token)
+         ["']?\s*[:=]\s*)
+        (["'])([^"'\s]{8,})\2
+        """
+        ),
+    ),
+]
+
+
+def is_secret_file(path: str) -> bool:
+    """True for files that exist to hold secrets (never read, whatever their content)."""
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in SECRET_FILE_NAMES or name.endswith(SECRET_SUFFIXES):
+        return True
+    return name.startswith(".env.") and not name.endswith((".example", ".sample", ".template"))
+
+
+def redact(text: str) -> tuple[str, int]:
+    """`text` with credential-looking spans replaced, and how many were replaced."""
+    count = 0
+
+    def assigned(match: re.Match[str]) -> str:
+        nonlocal count
+        value = match.group(3)
+        # Placeholders and constant names are not secrets: `token = "${TOKEN}"`, `"<your key>"`.
+        if value.startswith(("${", "{{", "<", "[REDACTED")) or value.isupper():
+            return match.group(0)
+        count += 1
+        return f"{match.group(1)}{match.group(2)}[REDACTED:assigned-secret]{match.group(2)}"
+
+    for kind, pattern in _PATTERNS:
+        if kind == "assigned-secret":
+            text = pattern.sub(assigned, text)
+        else:
+            text, n = pattern.subn(f"[REDACTED:{kind}]", text)
+            count += n
+    return text, count
