@@ -174,7 +174,7 @@ def write_tokenizer(src: Path, out: Path) -> None:
     data = json.loads((src / "tokenizer.json").read_text(encoding="utf-8"))
     data["truncation"] = None
     data["padding"] = None
-    out.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
 
 def normalised_mean(hidden: Any, mask: Any) -> Any:
