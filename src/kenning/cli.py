@@ -171,7 +171,7 @@ def index(ctx: click.Context, rebuild: bool, no_vectors: bool, as_json: bool) ->
 @cli.command()
 @click.argument("text")
 @click.option(
-    "--kind", "-k", required=True, help="decision, rule, preference, person, term, fact or note."
+    "--kind", required=True, help="decision, rule, preference, person, term, fact or note."
 )
 @click.option("--title", "-t", help="A short title (default: the first line of TEXT).")
 @click.option(
@@ -219,7 +219,7 @@ def remember(
 
 
 @cli.command()
-@click.option("--kind", "-k", help="Only this kind.")
+@click.option("--kind", help="Only this kind.")
 @click.option("--all", "include_all", is_flag=True, help="Include superseded and retired memories.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -296,8 +296,8 @@ def forget(ctx: click.Context, memory_id: str) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--kind", "-k", help="code, memory, file, symbol, doc or a memory kind.")
-@click.option("-n", "-k", "limit", default=10, show_default=True, help="How many results.")
+@click.option("--kind", help="code, memory, file, symbol, doc or a memory kind.")
+@click.option("-k", "-n", "limit", default=10, show_default=True, help="How many results.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def search(ctx: click.Context, query: str, kind: str | None, limit: int, as_json: bool) -> None:

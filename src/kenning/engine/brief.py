@@ -7,14 +7,16 @@ generation changes. It reads the index only; keeping the index fresh is the call
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+
+import pathspec
 
 from kenning.engine.classify import Intent, classify
 from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts
@@ -39,22 +41,19 @@ class ScopedRule:
     created: float | None
 
 
+@lru_cache(maxsize=4096)
+def _scope_spec(glob: str) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines([glob])
+
+
 def scope_matches(glob: str, path: str) -> bool:
-    """gitignore-like matching of a rule's scope glob against a project-relative path."""
-    glob = glob.strip().lstrip("./")
-    if not glob:
+    """gitignore semantics for a rule's scope glob against a project-relative path."""
+    glob = glob.strip()
+    if glob.startswith("./"):
+        glob = glob[2:]
+    if not glob or glob.startswith("!"):
         return False
-    if glob.endswith("/"):
-        glob += "**"
-    if fnmatch.fnmatchcase(path, glob):
-        return True
-    if glob.endswith("/**") and (path == glob[:-3] or path.startswith(glob[:-2])):
-        return True
-    if "**/" in glob and fnmatch.fnmatchcase(path, glob.replace("**/", "")):
-        return True
-    if "/" not in glob:  # `*.py` applies at any depth, like .gitignore
-        return fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], glob)
-    return False
+    return bool(_scope_spec(glob).match_file(path))
 
 
 class BriefEngine:
@@ -262,13 +261,14 @@ class BriefEngine:
                     ),
                     None,
                 )
-        for rule, glob, path in scoped:
+        # Scoped rules always apply, but at most the plan's rule quota of them, each kept short.
+        for rule, glob, path in scoped[: max(1, plan.quotas.get("rule", 2))]:
             add(
                 PacketItem(
                     "rule",
                     rule.ref,
                     rule.title,
-                    fit_memory_text(rule.title, rule.text, max_item),
+                    fit_memory_text(rule.title, rule.text, min(max_item, 160)),
                     1.0,
                     f"rule scoped to `{glob}`, which covers {path}",
                     date=_date(rule.created),
@@ -276,12 +276,12 @@ class BriefEngine:
                 None,
             )
         for hit, mention in named:
-            add(
-                self._memory_item(
-                    hit, f"the request names {mention.type} “{mention.span}”", max_item
-                ),
-                hit.kind,
+            item = self._memory_item(
+                hit, f"the request names {mention.type} “{mention.span}”", max_item
             )
+            # Named outright ("the client", "dunning"): these lead their section.
+            item.score = max(item.score, 1.0 if mention.strong else 0.05)
+            add(item, hit.kind)
         # Code and memories compete by fused score; the code share caps code spending.
         code_budget = int(budget * plan.code_share)
         code_used = 0

@@ -92,6 +92,10 @@ def find_mentions(text: str, table: EntityTable, limit_chars: int = 20_000) -> l
             # a bare word that is also a file stem or symbol name is a weak one.
             strong = codeish or entity.type in ("person", "term", "tag") or " " in key
             current = found.get(entity.node)
-            if current is None or (strong and not current.strong):
+            better = current is not None and (
+                (strong and not current.strong)
+                or (current.type == "tag" and entity.type in ("person", "term"))
+            )
+            if current is None or better:
                 found[entity.node] = Mention(span, entity.node, entity.type, entity.name, strong)
     return sorted(found.values(), key=lambda m: (not m.strong, m.type, m.node))

@@ -249,6 +249,9 @@ def _check_file(
         if not target.is_relative_to(root):
             result.skip(rel, "symlink outside the project")
             return None
+        if target.is_dir():  # never followed: no loops, no file indexed twice
+            result.skip(rel, "symlinked folder")
+            return None
     try:
         info = os.stat(entry.path)
     except OSError:

@@ -21,7 +21,10 @@ STOP_WORDS = frozenset(
     this those to too up us use using via want was we were what when where which while who why
     will with would you your yours also any all again add adds added fix fixes fixed change
     changes changed update updates updated should shall via vs etc way thing things something
-    ok okay hey hi thanks thank""".split()
+    ok okay hey hi thanks thank about above after before she he her his him hers its
+    who whom whose am been being here over under between through during again very much many
+    most more only own same both each few other off once onto per since until upon yet care
+    cares tell know look looks see seems go goes going gets""".split()
 )
 
 
