@@ -1,6 +1,63 @@
-"""kenning: a local context engine for AI coding tools."""
+"""kenning: a local context engine for AI coding tools.
+
+The library is useful on its own; the CLI, the MCP server, the model layer and the web UI are
+thin adapters over it:
+
+    >>> from kenning import Workspace
+    >>> ws = Workspace.open("path/to/project")
+    >>> packet = ws.brief("add retries to the webhook sender", budget=1500)
+    >>> print(packet.to_markdown())
+
+Names are imported lazily so `import kenning` (and `kenning --help`) stay fast.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+__all__ = [
+    "Conflict",
+    "IndexStats",
+    "KINDS",
+    "KenningError",
+    "Memory",
+    "MemoryStore",
+    "Packet",
+    "PacketItem",
+    "Project",
+    "Workspace",
+    "__version__",
+]
+
+_LAZY = {
+    "KINDS": "kenning.memory",
+    "Conflict": "kenning.engine.conflicts",
+    "IndexStats": "kenning.index.ingest",
+    "KenningError": "kenning.errors",
+    "Memory": "kenning.memory",
+    "MemoryStore": "kenning.memory",
+    "Packet": "kenning.engine.pack",
+    "PacketItem": "kenning.engine.pack",
+    "Project": "kenning.config",
+    "Workspace": "kenning.workspace",
+}
+
+if TYPE_CHECKING:
+    from kenning.config import Project
+    from kenning.engine.conflicts import Conflict
+    from kenning.engine.pack import Packet, PacketItem
+    from kenning.errors import KenningError
+    from kenning.index.ingest import IndexStats
+    from kenning.memory import KINDS, Memory, MemoryStore
+    from kenning.workspace import Workspace
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'kenning' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

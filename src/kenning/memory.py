@@ -510,14 +510,16 @@ class MemoryStore:
         if unknown:
             raise InvalidMemory(f"cannot change {', '.join(sorted(unknown))}")
         with file_lock(self._lock_path(current.personal)):
-            assert current.path is not None
-            current = self.read(current.path, current.personal)
+            path = current.path
+            if path is None:  # pragma: no cover - memories read from disk always have a path
+                raise InvalidMemory(f"{memory_id} has no file to update")
+            current = self.read(path, current.personal)
             for name in ("scope", "aliases", "tags"):
                 if name in changes:
                     changes[name] = tuple(changes[name])
             fresh = replace(current, updated=_now(), **changes)
             validate(fresh)
-            atomic_replace(current.path, render_memory(fresh))
+            atomic_replace(path, render_memory(fresh))
         return fresh
 
     def retire(self, memory_id: str) -> Memory:

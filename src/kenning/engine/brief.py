@@ -42,7 +42,7 @@ class ScopedRule:
 
 
 @lru_cache(maxsize=4096)
-def _scope_spec(glob: str) -> pathspec.PathSpec:
+def _scope_spec(glob: str) -> pathspec.PathSpec[Any]:
     return pathspec.GitIgnoreSpec.from_lines([glob])
 
 

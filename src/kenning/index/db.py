@@ -14,16 +14,13 @@ from kenning.index import schema
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+    db = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=30000")
     db.execute("PRAGMA temp_store=MEMORY")
     db.execute("PRAGMA cache_size=-32000")
-    # isolation_level=None is autocommit; `with db:` blocks still need explicit transactions,
-    # so give the connection Python's default handling back.
-    db.isolation_level = ""
     return db
 
 

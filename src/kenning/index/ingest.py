@@ -764,11 +764,11 @@ def resolve_imports(
         elif language in ("javascript", "typescript", "tsx"):
             if not target.startswith("."):
                 continue
-            base = os.path.normpath(str(folder / target)).replace(os.sep, "/")
+            joined = os.path.normpath(str(folder / target)).replace(os.sep, "/")
             for probe in (
-                base,
-                *(base + ext for ext in (".ts", ".tsx", ".js", ".jsx", ".mjs", ".d.ts")),
-                *(f"{base}/index{ext}" for ext in (".ts", ".tsx", ".js", ".jsx")),
+                joined,
+                *(joined + ext for ext in (".ts", ".tsx", ".js", ".jsx", ".mjs", ".d.ts")),
+                *(f"{joined}/index{ext}" for ext in (".ts", ".tsx", ".js", ".jsx")),
             ):
                 if probe in files:
                     out.add(probe)

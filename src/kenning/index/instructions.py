@@ -136,11 +136,7 @@ def _rules(path: str, text: str) -> list[Imported]:
             ):
                 item.append(lines[i].strip())
                 i += 1
-            while (
-                i < len(lines)
-                and _BULLET.match(lines[i])
-                and len(_BULLET.match(lines[i]).group(1)) > 1
-            ):  # type: ignore[union-attr]
+            while i < len(lines) and _is_sub_bullet(lines[i]):
                 item.append(lines[i].strip())
                 i += 1
             body = " ".join(item).strip()
@@ -158,6 +154,11 @@ def _rules(path: str, text: str) -> list[Imported]:
         i += 1
     flush_para()
     return out
+
+
+def _is_sub_bullet(line: str) -> bool:
+    match = _BULLET.match(line)
+    return match is not None and len(match.group(1)) > 1
 
 
 def _with_heading(heading: str, body: str) -> str:

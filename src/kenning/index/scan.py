@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pathspec
 
@@ -142,7 +143,7 @@ class ScanResult:
             self.skipped_paths[path] = reason
 
 
-def _load_spec(folder: Path, names: Sequence[str]) -> pathspec.PathSpec | None:
+def _load_spec(folder: Path, names: Sequence[str]) -> pathspec.PathSpec[Any] | None:
     lines: list[str] = []
     for name in names:
         ignore = folder / name
@@ -184,7 +185,7 @@ def scan(
     extra = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
     root = root.resolve()
     # Each entry: (folder relative to root, spec) applying to paths under that folder.
-    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec]]]] = [(root, [])]
+    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec[Any]]]]] = [(root, [])]
     while stack:
         folder, specs = stack.pop()
         rel_folder = folder.relative_to(root).as_posix()
@@ -219,7 +220,7 @@ def scan(
 
 
 def _ignored(
-    rel: str, specs: list[tuple[str, pathspec.PathSpec]], extra: pathspec.PathSpec | None
+    rel: str, specs: list[tuple[str, pathspec.PathSpec[Any]]], extra: pathspec.PathSpec[Any] | None
 ) -> bool:
     if extra is not None and extra.match_file(rel):
         return True
