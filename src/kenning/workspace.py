@@ -22,6 +22,10 @@ from kenning.errors import InvalidMemory
 from kenning.index.ingest import Indexer, IndexStats, Progress
 from kenning.memory import Memory, MemoryStore, iter_kinds
 
+# An index built on the fly (by `brief`, `search`, the MCP server) embeds at most this many chunks
+# so the first answer comes in seconds; `kenning index` embeds the rest with a progress bar.
+AUTO_EMBED_LIMIT = 1500
+
 
 class Workspace:
     """A project opened for reading and writing context."""
@@ -34,6 +38,7 @@ class Workspace:
         self._engine: BriefEngine | None = None
         self._indexer: Indexer | None = None
         self._checked_at = 0.0
+        self.last_stats: IndexStats | None = None
 
     @classmethod
     def open(cls, path: Path | str = ".") -> Workspace:
@@ -57,14 +62,24 @@ class Workspace:
         return self._open_indexer().db
 
     def index(
-        self, *, rebuild: bool = False, embed: bool = True, progress: Progress | None = None
+        self,
+        *,
+        rebuild: bool = False,
+        embed: bool = True,
+        progress: Progress | None = None,
+        embed_limit: int | None = None,
     ) -> IndexStats:
-        """Bring the index up to date (from scratch with `rebuild`)."""
+        """Bring the index up to date (from scratch with `rebuild`).
+
+        Vectors are computed after the lexical index is committed, memories first; with
+        `embed_limit` at most that many chunks are embedded now and the rest stay pending.
+        """
         if rebuild:
             self.close()
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.project.index_path}{suffix}").unlink(missing_ok=True)
-        stats = self._open_indexer().run(embed=embed, progress=progress)
+        stats = self._open_indexer().run(embed=embed, progress=progress, embed_limit=embed_limit)
+        self.last_stats = stats
         self._checked_at = time.monotonic()
         return stats
 
@@ -77,9 +92,9 @@ class Workspace:
     def ensure_index(self, max_age: float | None = None, embed: bool = True) -> IndexStats | None:
         """Index when there is no index yet, or when the last check is older than `max_age` s."""
         if not self.has_index():
-            return self.index(embed=embed)
+            return self.index(embed=embed, embed_limit=AUTO_EMBED_LIMIT)
         if max_age is not None and time.monotonic() - self._checked_at > max_age:
-            return self.index(embed=embed)
+            return self.index(embed=embed, embed_limit=AUTO_EMBED_LIMIT)
         return None
 
     @property
@@ -101,9 +116,15 @@ class Workspace:
         self, request: str, budget: int | None = None, files: Sequence[str] = (), **options: Any
     ) -> Packet:
         """The packet for `request` (indexing first when there is no index)."""
-        self.ensure_index()
+        built = self.ensure_index()
         budget = int(budget or setting(self.settings, "brief.budget", DEFAULT_BUDGET))
-        return self.engine.brief(request, budget, files, **options)
+        packet = self.engine.brief(request, budget, files, **options)
+        if built is not None and built.vectors_pending:
+            packet.notes.append(
+                f"Indexed just now; {built.vectors_pending:,} chunks still have no vectors "
+                "(lexical and graph search cover them). `kenning index` embeds the rest."
+            )
+        return packet
 
     def search(self, query: str, kind: str | None = None, k: int = 10) -> list[Hit]:
         """Fused search over code and memories, or over one kind."""

@@ -135,8 +135,14 @@ class Indexer:
 
     # ---- the run -------------------------------------------------------------------------
 
-    def run(self, *, embed: bool = True, progress: Progress | None = None) -> IndexStats:
-        """Index what changed; with `embed`, compute missing vectors afterwards."""
+    def run(
+        self,
+        *,
+        embed: bool = True,
+        progress: Progress | None = None,
+        embed_limit: int | None = None,
+    ) -> IndexStats:
+        """Index what changed; with `embed`, compute missing vectors (at most `embed_limit`)."""
         started = time.perf_counter()
         stats = IndexStats(rebuilt=self.rebuilt)
         self.project.index_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +172,7 @@ class Indexer:
                     set_meta(self.db, "generation", str(gen))
                     set_meta(self.db, "indexed_at", str(time.time()))
         if embed:
-            self.embed_pending(stats, progress)
+            self.embed_pending(stats, progress, limit=embed_limit)
         else:
             stats.vectors_pending = self.pending_vectors()
         stats.seconds = time.perf_counter() - started
