@@ -13,7 +13,21 @@ Names are imported lazily so `import kenning` (and `kenning --help`) stay fast.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
+
+# Privacy by architecture: nothing kenning loads may reach for a hub or send telemetry, whatever
+# the libraries underneath default to. (A user can still override these explicitly.)
+for _name, _value in (
+    # onnxruntime >= 1.29 ships 1DS telemetry on Linux (DNS lookups of *.events.data.microsoft.com
+    # from worker threads, caught by tests/reliability/test_egress.py); this is its full opt-out.
+    ("ORT_DISABLE_TELEMETRY", "1"),
+    ("HF_HUB_OFFLINE", "1"),
+    ("HF_HUB_DISABLE_TELEMETRY", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("DO_NOT_TRACK", "1"),
+):
+    os.environ.setdefault(_name, _value)
 
 __version__ = "0.1.0"
 
