@@ -198,6 +198,9 @@ def parse_memory(
             where = f" (line {mark.line + 2})" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "invalid YAML"
             raise MemoryFormatError(path, f"front-matter{where}: {problem}") from None
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # YAML that tokenises but cannot be built: a date like 0000-00-00, absurd nesting.
+            raise MemoryFormatError(path, f"front-matter: {exc}") from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
