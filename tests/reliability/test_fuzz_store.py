@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,9 +88,13 @@ def test_parsing_any_text_gives_a_memory_or_a_format_error(text: str) -> None:
     scope=st.lists(st.text(max_size=30), max_size=3),
 )
 def test_add_either_writes_inside_the_store_or_refuses_cleanly(
-    tmp_path_factory: object, text: str, kind: str, title: str | None, scope: list[str]
+    tmp_path_factory: pytest.TempPathFactory,
+    text: str,
+    kind: str,
+    title: str | None,
+    scope: list[str],
 ) -> None:
-    root = Path(getattr(tmp_path_factory, "mktemp")("store"))
+    root = tmp_path_factory.mktemp("store")
     store = MemoryStore(root / "project", root / "personal")
     try:
         memory = store.add(text, kind, title=title, scope=scope)
