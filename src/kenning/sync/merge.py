@@ -210,7 +210,7 @@ def _merge_fields(
     for name in _CONTENT_FIELDS + ("source",):
         b = getattr(base, name) if base is not None else None
         o, t = getattr(ours, name), getattr(theirs, name)
-        if o == t or t == b:
+        if o == t or t == b or (name == "supersedes" and _is_revision_of(o, ours.id)):
             values[name] = o
         elif o == b:
             values[name] = t
@@ -305,6 +305,11 @@ def _files(
     write = {path: render_memory(main), f"{side.kind}/{side.id}.md": render_memory(side)}
     remove = (ours[0],) if ours[0] != path else ()
     return FileMerge(f"m:{memory_id}", write, remove, outcome, other)
+
+
+def _is_revision_of(value: Any, memory_id: str) -> bool:
+    # Ours already points at a revision this merge made earlier: re-merging must not undo it.
+    return isinstance(value, str) and value.startswith(revision_id(memory_id, "")[:-8])
 
 
 def _as_list(value: Any) -> list[str]:
