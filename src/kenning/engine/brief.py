@@ -21,12 +21,18 @@ import pathspec
 from kenning.engine.classify import Intent, classify
 from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts
 from kenning.engine.link import EntityTable, Mention, find_mentions
-from kenning.engine.pack import Packet, PacketItem, fit_memory_text, focus_lines
+from kenning.engine.pack import (
+    Candidate,
+    Packet,
+    PacketItem,
+    fit_budget,
+    fit_memory_text,
+    focus_lines,
+)
 from kenning.engine.retrieve import CODE_KINDS, MEMORY_KINDS, Hit, Retriever, Weights
 from kenning.engine.route import Plan, plan_for
 from kenning.index.db import get_meta
 from kenning.index.terms import query_terms
-from kenning.tokens import count_tokens
 
 DEFAULT_BUDGET = 2000
 MAX_REQUEST_CHARS = 20_000
@@ -147,6 +153,7 @@ class BriefEngine:
             weights=weights,
             use_dense=use_dense,
         )
+        code_hits = self._promote_named_code(code_hits, mentions, files)
         memory_hits = self.retriever.search(
             request, MEMORY_KINDS, k=30, seeds=seeds, weights=weights, use_dense=use_dense
         )
@@ -191,6 +198,36 @@ class BriefEngine:
             is not None
         )
 
+    def _promote_named_code(
+        self, hits: list[Hit], mentions: list[Mention], files: Sequence[str]
+    ) -> list[Hit]:
+        """Code the request names outright (a symbol, a file given with --file) leads the code.
+
+        A named symbol's chunk is fetched even when no ranker surfaced it.
+        """
+        named_syms = {m.node[4:]: m for m in mentions if m.strong and m.node.startswith("sym:")}
+        wanted = set(files)
+        have = {h.chunk_id for h in hits}
+        for node in list(named_syms)[:5]:
+            path, _, qual = node.partition("::")
+            row = self.db.execute(
+                "SELECT chunk_id FROM symbols WHERE path = ? AND qualname = ? "
+                "AND chunk_id IS NOT NULL LIMIT 1",
+                (path, qual),
+            ).fetchone()
+            if row and row[0] not in have:
+                hits += self.retriever.fetch([row[0]]).values()
+                have.add(row[0])
+        for hit in hits:
+            mention = named_syms.get(f"{hit.path}::{hit.symbol}") if hit.symbol else None
+            if mention is not None:
+                hit.score += 1.0
+                hit.named = f"the request names `{mention.span}`"
+            elif hit.path in wanted:
+                hit.score += 0.5
+                hit.named = f"in {hit.path}, which the request is about"
+        return sorted(hits, key=lambda h: -h.score)
+
     def _named_memories(self, mentions: list[Mention]) -> list[tuple[Hit, Mention]]:
         out: list[tuple[Hit, Mention]] = []
         for mention in mentions:
@@ -227,90 +264,60 @@ class BriefEngine:
         scoped: list[tuple[ScopedRule, str, str]],
         conflicts: list[Conflict],
     ) -> list[PacketItem]:
-        items: list[PacketItem] = []
-        used = 0
-        taken: set[str] = set()
-        counts: dict[str, int] = {}
+        """Turn the stages' results into candidates; `pack.fit_budget` chooses what fits."""
         max_item = min(plan.max_item_tokens, max(60, budget // 3))
-
-        def add(item: PacketItem, quota_key: str | None = None) -> bool:
-            nonlocal used
-            if item.ref in taken:
-                return False
-            if quota_key is not None and counts.get(quota_key, 0) >= plan.quotas.get(quota_key, 0):
-                return False
-            item.tokens = (
-                count_tokens(item.text) + count_tokens(item.title) + count_tokens(item.why) + 8
-            )
-            if used + item.tokens > budget:
-                return False
-            items.append(item)
-            taken.add(item.ref)
-            used += item.tokens
-            if quota_key is not None:
-                counts[quota_key] = counts.get(quota_key, 0) + 1
-            return True
-
+        pinned: list[Candidate] = []
         by_ref = {h.ref: h for h in memory_hits}
         for conflict in conflicts:
             hit = by_ref.get(conflict.ref) or self.retriever.by_ref(conflict.ref)
             if hit is not None:
-                add(
-                    self._memory_item(
-                        hit, f"conflicts with the request: {conflict.reason}", max_item
-                    ),
-                    None,
+                # The sentence that conflicts first; the rest of the memory only as room allows.
+                item = self._memory_item(
+                    hit, f"conflicts with the request: {conflict.reason}", min(max_item, 140)
                 )
+                pinned.append(Candidate(item, None))
         # Scoped rules always apply, but at most the plan's rule quota of them, each kept short.
         for rule, glob, path in scoped[: max(1, plan.quotas.get("rule", 2))]:
-            add(
-                PacketItem(
-                    "rule",
-                    rule.ref,
-                    rule.title,
-                    fit_memory_text(rule.title, rule.text, min(max_item, 160)),
-                    1.0,
-                    f"rule scoped to `{glob}`, which covers {path}",
-                    date=_date(rule.created),
-                ),
-                None,
+            item = PacketItem(
+                "rule",
+                rule.ref,
+                rule.title,
+                fit_memory_text(rule.title, rule.text, 120),
+                1.0,
+                f"rule scoped to `{glob}`, which covers {path}",
+                date=_date(rule.created),
             )
+            pinned.append(Candidate(item, None))
         for hit, mention in named:
             item = self._memory_item(
                 hit, f"the request names {mention.type} “{mention.span}”", max_item
             )
             # Named outright ("the client", "dunning"): these lead their section.
             item.score = max(item.score, 1.0 if mention.strong else 0.05)
-            add(item, hit.kind)
-        # Code and memories compete by fused score; the code share caps code spending.
-        code_budget = int(budget * plan.code_share)
-        code_used = 0
-        queue = sorted(
-            [(h, "code" if h.kind != "doc" else "doc") for h in code_hits]
-            + [(h, h.kind) for h in memory_hits],
-            key=lambda pair: -pair[0].score,
+            pinned.append(Candidate(item, hit.kind))
+        code: list[Candidate] = []
+        for hit in code_hits:
+            text, first, last = focus_lines(hit.text, hit.start_line or 1, terms, max_item)
+            kind = "symbol" if hit.kind == "symbol" else hit.kind
+            item = PacketItem(
+                kind,
+                f"{hit.path}:{first}-{last}",
+                hit.symbol or hit.title,
+                text,
+                hit.score,
+                _why(hit),
+            )
+            code.append(Candidate(item, "doc" if hit.kind == "doc" else "code", hit, terms))
+        memories = [Candidate(self._memory_item(h, _why(h), max_item), h.kind) for h in memory_hits]
+        return fit_budget(
+            pinned,
+            code,
+            memories,
+            budget,
+            plan.code_share,
+            plan.quotas,
+            first_refs=[c.ref for c in conflicts],
         )
-        for hit, quota_key in queue:
-            if hit.kind in CODE_KINDS:
-                if code_used >= code_budget:
-                    continue
-                text, first, last = focus_lines(
-                    hit.text, hit.start_line or 1, terms, min(max_item, code_budget - code_used)
-                )
-                ref = f"{hit.path}:{first}-{last}"
-                kind = "symbol" if hit.kind == "symbol" else hit.kind
-                title = hit.symbol or hit.title
-                item = PacketItem(kind, ref, title, text, hit.score, _why(hit))
-                if add(item, quota_key):
-                    code_used += item.tokens
-            else:
-                add(self._memory_item(hit, _why(hit), max_item), quota_key)
-        order = {"rule": 0}
-        conflict_refs = {c.ref for c in conflicts}
-        items.sort(
-            key=lambda i: (0 if i.ref in conflict_refs else 1, order.get(i.kind, 1), -i.score)
-        )
-        return items
 
     def _memory_item(self, hit: Hit, why: str, max_tokens: int) -> PacketItem:
         return PacketItem(
@@ -330,7 +337,7 @@ def _date(epoch: float | None) -> str | None:
 
 
 def _why(hit: Hit) -> str:
-    parts: list[str] = []
+    parts: list[str] = [hit.named] if hit.named else []
     if hit.matched:
         parts.append("matches " + ", ".join(f"“{t}”" for t in hit.matched[:4]))
     if "dense" in hit.ranks and hit.ranks["dense"] <= 5:

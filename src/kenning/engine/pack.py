@@ -8,6 +8,7 @@ relevant part costs. Markdown is for people and models; `to_dict` is the `--json
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,3 +209,136 @@ def fit_memory_text(title: str, text: str, max_tokens: int) -> str:
     if body.startswith(title):
         body = body[len(title) :].strip()
     return truncate_to_tokens(body, max_tokens) if body else ""
+
+
+# At most this share of the budget goes to pinned items (conflicts, scoped rules, named memories),
+# so a packet about code always has room for code.
+PINNED_SHARE = 0.5
+MIN_SHRUNK_TOKENS = 60
+
+
+@dataclass
+class Candidate:
+    """An item that may enter the packet; `quota` names the plan quota it counts against
+    (None: pinned items, which are not counted). Code candidates keep their source chunk so
+    they can be re-cut to a smaller window when the remaining budget is tight."""
+
+    item: PacketItem
+    quota: str | None
+    source: Any = None
+    terms: Sequence[str] = ()
+
+
+def item_tokens(item: PacketItem) -> int:
+    """What an item costs in the rendered packet (text, title, why and its framing)."""
+    return count_tokens(item.text) + count_tokens(item.title) + count_tokens(item.why) + 8
+
+
+def _shrink(candidate: Candidate, room: int) -> PacketItem | None:
+    """A smaller version of a candidate that fits `room` tokens, or None."""
+    item = candidate.item
+    overhead = count_tokens(item.title) + count_tokens(item.why) + 8
+    if room - overhead < MIN_SHRUNK_TOKENS:
+        return None
+    source = candidate.source
+    if source is not None and getattr(source, "text", None) is not None:
+        text, first, last = focus_lines(
+            source.text, source.start_line or 1, list(candidate.terms), room - overhead
+        )
+        ref = f"{source.path}:{first}-{last}"
+    else:
+        text, ref = truncate_to_tokens(item.text, room - overhead), item.ref
+    smaller = PacketItem(
+        item.kind, ref, item.title, text, item.score, item.why, status=item.status, date=item.date
+    )
+    smaller.tokens = item_tokens(smaller)
+    return smaller if smaller.tokens <= room else None
+
+
+def fit_budget(
+    pinned: Sequence[Candidate],
+    code: Sequence[Candidate],
+    memories: Sequence[Candidate],
+    budget: int,
+    code_share: float,
+    quotas: dict[str, int],
+    first_refs: Sequence[str] = (),
+) -> list[PacketItem]:
+    """Choose the packet's items: pinned first (capped at PINNED_SHARE of the budget, the first
+    one always), then code and memories by score, each within its share and the plan's quotas;
+    what one side leaves unused goes to the other. Items are re-cut rather than dropped when a
+    smaller window fits. Pure: no I/O."""
+    chosen: list[PacketItem] = []
+    taken: set[str] = set()
+    counts: dict[str, int] = {}
+    used = 0
+
+    def take(candidate: Candidate, limit: int) -> int:
+        nonlocal used
+        item = candidate.item
+        if item.ref in taken or (candidate.source is not None and _overlaps(item.ref, taken)):
+            return 0
+        if candidate.quota is not None and counts.get(candidate.quota, 0) >= quotas.get(
+            candidate.quota, 0
+        ):
+            return 0
+        item.tokens = item_tokens(item)
+        room = min(limit, budget - used)
+        if item.tokens > room:
+            smaller = _shrink(candidate, room)
+            if smaller is None:
+                return 0
+            item = smaller
+        chosen.append(item)
+        taken.add(item.ref)
+        used += item.tokens
+        if candidate.quota is not None:
+            counts[candidate.quota] = counts.get(candidate.quota, 0) + 1
+        return item.tokens
+
+    pinned_cap = max(int(budget * PINNED_SHARE), 1)
+    pinned_used = 0
+    for n, candidate in enumerate(pinned):
+        limit = budget if n == 0 else pinned_cap - pinned_used
+        if limit > 0:
+            pinned_used += take(candidate, limit)
+    rest = budget - used
+    code_cap = int(rest * code_share) if code else 0
+    memory_cap = rest - code_cap
+    for _ in range(2):  # the second pass hands each side what the other left
+        code_used = 0
+        for candidate in sorted(code, key=lambda c: -c.item.score):
+            code_used += take(candidate, code_cap - code_used)
+        memory_used = 0
+        for candidate in sorted(memories, key=lambda c: -c.item.score):
+            memory_used += take(candidate, memory_cap - memory_used)
+        spare = budget - used
+        if spare < MIN_SHRUNK_TOKENS:
+            break
+        code_cap, memory_cap = spare, spare
+    first = set(first_refs)
+    chosen.sort(key=lambda i: (0 if i.ref in first else 1, 0 if i.kind == "rule" else 1, -i.score))
+    return chosen
+
+
+def _overlaps(ref: str, taken: set[str]) -> bool:
+    """True when a code ref's line span overlaps one already in the packet (same file)."""
+    path, _, span = ref.rpartition(":")
+    if not path or "-" not in span:
+        return False
+    start, _, end = span.partition("-")
+    if not (start.isdigit() and end.isdigit()):
+        return False
+    for other in taken:
+        o_path, _, o_span = other.rpartition(":")
+        if o_path != path or "-" not in o_span:
+            continue
+        o_start, _, o_end = o_span.partition("-")
+        if (
+            o_start.isdigit()
+            and o_end.isdigit()
+            and int(start) <= int(o_end)
+            and int(o_start) <= int(end)
+        ):
+            return True
+    return False

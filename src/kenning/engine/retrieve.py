@@ -52,6 +52,7 @@ class Hit:
     score: float = 0.0
     ranks: dict[str, int] = field(default_factory=dict)
     matched: list[str] = field(default_factory=list)
+    named: str | None = None
 
     @property
     def is_memory(self) -> bool:
