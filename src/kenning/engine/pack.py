@@ -171,13 +171,19 @@ def focus_lines(
     if count_tokens(text) <= max_tokens:
         return text, start_line, start_line + len(lines) - 1
     low = [line.lower() for line in lines]
-    weights = [sum(1 for t in terms if t in line) for line in low]
+    # Terms are matched by stem ("retries" finds "retry") and weighted by rarity inside the
+    # chunk, so the window lands on the lines about the request, not on the ones naming the class.
+    stems = {t[:-3] if t.endswith("ies") else t.rstrip("s") if len(t) > 4 else t for t in terms}
+    stems = {s[:5] if len(s) > 6 else s for s in stems}
+    spread = {s: sum(1 for line in low if s in line) for s in stems}
+    rarity = {s: 1.0 / (1.0 + n) for s, n in spread.items() if n}
+    weights = [sum(w for s, w in rarity.items() if s in line) for line in low]
     costs = [count_tokens(line) + 1 for line in lines]
     head_cost = costs[0]
     best = (-1.0, 1, 1)
     right = 1
     used = 0
-    score = 0
+    score = 0.0
     for left in range(1, len(lines)):
         if right < left:
             right, used, score = left, 0, 0

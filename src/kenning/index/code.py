@@ -1,7 +1,8 @@
 """Code files through tree-sitter: one chunk per definition, a symbol table, import targets.
 
-Definitions up to `MAX_DEF_LINES` become one chunk; larger ones with nested definitions (a big
-class) become a header chunk (signature, docstring, fields) plus one chunk per member. Lines
+Functions up to `MAX_DEF_LINES` and classes up to `MAX_CLASS_LINES` become one chunk; larger
+ones with nested definitions become a header chunk (signature, docstring, fields) plus one chunk
+per member, so a packet can hold the one method a request is about. Lines
 outside every definition (imports, constants, module docstring) become 'file' chunks. Imports are
 read with small regular expressions per language: they only need the target names, and a regex
 does not break on a syntax error in the rest of the file.
@@ -16,6 +17,8 @@ from typing import Any
 from kenning.index.chunk import Chunk, ParsedFile, chunk_windows
 
 MAX_DEF_LINES = 150
+MAX_CLASS_LINES = 60
+CONTAINERS = frozenset({"class", "impl", "trait", "interface", "module"})
 
 # Node types that define a named thing, per grammar, with the symbol kind they get.
 DEFINITIONS: dict[str, dict[str, str]] = {
@@ -177,7 +180,8 @@ def parse_code(path: str, text: str, language: str) -> ParsedFile | None:
                 if body is not None:
                     visit(body, [*parents, name], emit=False)
                 continue
-            if end - start + 1 <= MAX_DEF_LINES or body is None:
+            limit = MAX_CLASS_LINES if kind in CONTAINERS else MAX_DEF_LINES
+            if end - start + 1 <= limit or body is None:
                 out.chunks.append(whole)
                 _mark(covered, start, end)
                 if body is not None and kind in ("class", "impl", "trait", "interface", "module"):

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 
 # Bump when the way files are chunked or tokenised changes: old indexes are rebuilt.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
