@@ -31,6 +31,7 @@ from kenning.engine.pack import (
 )
 from kenning.engine.retrieve import CODE_KINDS, MEMORY_KINDS, Hit, Retriever, Weights
 from kenning.engine.route import Plan, plan_for
+from kenning.engine.vectors import embed_query
 from kenning.index.db import get_meta
 from kenning.index.terms import query_terms
 
@@ -145,6 +146,8 @@ class BriefEngine:
         t = time.perf_counter()
         weights = Weights(graph=plan.graph_weight)
         code_quota = plan.quotas.get("code", 5) + plan.quotas.get("doc", 1)
+        query_vec = embed_query(request) if use_dense and terms else None
+        use_dense = query_vec is not None  # embedded once, shared by both searches
         code_hits = self.retriever.search(
             request,
             CODE_KINDS,
@@ -152,10 +155,17 @@ class BriefEngine:
             seeds=seeds,
             weights=weights,
             use_dense=use_dense,
+            query_vec=query_vec,
         )
         code_hits = self._promote_named_code(code_hits, mentions, files)
         memory_hits = self.retriever.search(
-            request, MEMORY_KINDS, k=30, seeds=seeds, weights=weights, use_dense=use_dense
+            request,
+            MEMORY_KINDS,
+            k=30,
+            seeds=seeds,
+            weights=weights,
+            use_dense=use_dense,
+            query_vec=query_vec,
         )
         timings.update({f"retrieve.{k}": v for k, v in self.retriever.timings.items()})
         timings["retrieve"] = time.perf_counter() - t

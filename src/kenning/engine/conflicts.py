@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from kenning.index.terms import STOP_WORDS
 
@@ -92,9 +93,13 @@ def _content(words: list[str]) -> list[str]:
     return [w for w in words if w not in STOP_WORDS and w not in GENERIC and len(w) > 2]
 
 
-def prohibitions(text: str) -> list[tuple[str, set[str]]]:
-    """(sentence, prohibited terms) for each sentence of a memory that forbids something."""
-    out: list[tuple[str, set[str]]] = []
+@lru_cache(maxsize=8192)
+def prohibitions(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(sentence, prohibited terms) for each sentence of a memory that forbids something.
+
+    Cached: the same memories are checked request after request in a warm server.
+    """
+    out: list[tuple[str, frozenset[str]]] = []
     for sentence in _SENTENCE.split(text):
         sentence = sentence.strip(" -*#>\t")
         if not sentence:
@@ -109,8 +114,8 @@ def prohibitions(text: str) -> list[tuple[str, set[str]]]:
             tail = re.split(r"[,;:()]|\bbecause\b|\bsince\b|\bas\b|\bso\b|\bbut\b", tail)[0]
             banned |= set(_content(_words(tail))[:3])
         if banned:
-            out.append((sentence, {_stem(w) for w in banned}))
-    return out
+            out.append((sentence, frozenset(_stem(w) for w in banned)))
+    return tuple(out)
 
 
 def request_terms(request: str) -> set[str]:
@@ -146,7 +151,7 @@ def find_conflicts(request: str, memories: list[MemoryView], limit: int = 3) -> 
             continue  # handled through the replacing memory below
         if memory.status != "active":
             continue
-        best: tuple[int, str, set[str]] | None = None
+        best: tuple[int, str, frozenset[str]] | None = None
         for sentence, banned in prohibitions(f"{memory.title}. {memory.text}"):
             hit = banned & wanted
             if hit and (best is None or len(hit) > best[0]):

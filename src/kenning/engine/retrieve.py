@@ -276,17 +276,18 @@ class Retriever:
             return []
         hits = self.fetch(list(fused))
         now = time.time()
-        lowered = set(terms)
         for cid, hit in hits.items():
             hit.ranks = ranks[cid]
             hit.score = fused[cid]
             if hit.is_memory and weights.recency and hit.updated:
                 age_days = max(0.0, (now - hit.updated) / 86400)
                 hit.score += weights.recency / (RRF_K + 1) * math.exp(-age_days / 180)
-            words = set(query_terms(f"{hit.title} {hit.text[:4000]}", limit=4000))
-            hit.matched = [t for t in terms if t in words and t in lowered][:6]
         ordered = sorted(hits.values(), key=lambda h: -h.score)
-        return mmr(ordered, k, query_vec, self) if diversify else ordered[:k]
+        chosen = mmr(ordered, k, query_vec, self) if diversify else ordered[:k]
+        for hit in chosen:  # what each kept hit matched, for its `why` (substring test: cheap)
+            haystack = f"{hit.title} {hit.path} {hit.text}".lower()
+            hit.matched = [t for t in terms if t in haystack][:6]
+        return chosen
 
 
 def mmr(
