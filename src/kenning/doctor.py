@@ -36,6 +36,7 @@ def diagnose(ws: Workspace) -> dict[str, Any]:
         vectors = db.execute("SELECT count(*) FROM vectors").fetchone()[0]
         indexed = {r[0] for r in db.execute("SELECT path FROM documents WHERE source='memory'")}
         skipped = db.execute("SELECT reason, count(*) FROM skipped GROUP BY reason").fetchall()
+        redacted = db.execute("SELECT path, count FROM redactions ORDER BY path").fetchall()
     except sqlite3.DatabaseError as exc:
         lines.append(f"index: unreadable ({exc}); `kenning index --rebuild` recreates it")
         report.update(ok=False, lines=lines, index="corrupt")
@@ -49,6 +50,13 @@ def diagnose(ws: Workspace) -> dict[str, Any]:
     )
     if skipped:
         lines.append("skipped: " + ", ".join(f"{n} {r}" for r, n in skipped))
+    if redacted:
+        total = sum(n for _, n in redacted)
+        lines.append(
+            f"secrets: {total} secret-looking spans redacted before indexing, in "
+            + ", ".join(p for p, _ in redacted[:5])
+            + (" …" if len(redacted) > 5 else "")
+        )
     if missing or extra:
         lines.append(
             f"out of date: {len(missing)} memories not indexed, {len(extra)} indexed but "
@@ -56,6 +64,8 @@ def diagnose(ws: Workspace) -> dict[str, Any]:
         )
     else:
         lines.append("index and store agree")
+    report["redacted"] = dict(redacted)
+    report["skipped"] = dict(skipped)
     report.update(
         ok=ok,
         lines=lines,

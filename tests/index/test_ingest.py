@@ -107,7 +107,7 @@ def test_secrets_never_reach_the_index(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("DATABASE_PASSWORD=hunter2hunter2\n")
     ws = Workspace.open(tmp_path)
     stats = ws.index(embed=False)
-    assert stats.secrets_redacted == 2 and stats.skipped["secret file"] == 1
+    assert stats.secrets_redacted == 2 and stats.skipped["secret file (never read)"] == 1
     dump = "\n".join(ws.db.iterdump())
     assert key not in dump and "abcd1234efgh5678" not in dump and "hunter2" not in dump
 
@@ -145,3 +145,20 @@ def test_two_indexers_at_once_leave_a_consistent_index(tiny: Path) -> None:
     assert errors == []
     db = sqlite3.connect(Workspace.open(tiny).project.index_path)
     assert db.execute("SELECT count(*) FROM documents WHERE source='repo'").fetchone()[0] == 4
+
+
+def test_doctor_names_redacted_files_and_secret_files(tmp_path: Path) -> None:
+    from kenning.doctor import diagnose
+
+    token = "ghp_" + "a1B2" * 10
+    (tmp_path / "deploy.sh").write_text(f"export GITHUB_TOKEN={token}\n")
+    (tmp_path / "id_rsa").write_text(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n"
+    )
+    ws = Workspace.open(tmp_path)
+    ws.index(embed=False)
+    report = diagnose(ws)
+    assert report["redacted"] == {"deploy.sh": 1}
+    assert report["skipped"] == {"secret file (never read)": 1}
+    packet = ws.brief("deploy script github token", files=["deploy.sh"])
+    assert token not in packet.to_markdown() and "[REDACTED:github-token]" in packet.to_markdown()

@@ -28,7 +28,7 @@ from kenning.index.db import get_meta, open_index, set_meta
 from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, is_binary_prefix, scan
 from kenning.index.terms import expand, split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
-from kenning.secrets import is_secret_file, redact
+from kenning.secrets import redact
 from kenning.tokens import count_tokens
 
 Progress = Callable[[str, int, int], None]
@@ -212,12 +212,6 @@ class Indexer:
 
     def _index_file(self, entry: FileEntry, row: DocRow | None, stats: IndexStats) -> None:
         full = self.project.root / entry.path
-        if is_secret_file(entry.path):
-            stats.skipped["secret file"] += 1
-            if row is not None:
-                with self.db:
-                    self._delete_doc(entry.path)
-            return
         try:
             raw = full.read_bytes()
         except OSError:
@@ -267,6 +261,11 @@ class Indexer:
             else:
                 stats.chunks_written += self._write_chunks(doc_id, entry.path, parsed)
             self._write_file_entities(doc_id, entry.path)
+            self.db.execute("DELETE FROM redactions WHERE path = ?", (entry.path,))
+            if secrets:
+                self.db.execute(
+                    "INSERT INTO redactions (path, count) VALUES (?, ?)", (entry.path, secrets)
+                )
             if parsed.imports:
                 self._link_imports_of(doc_id, entry.path, parsed.imports, parsed.language)
         stats.files_indexed += 1
@@ -287,6 +286,7 @@ class Indexer:
             (doc_id,),
         )
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        self.db.execute("DELETE FROM redactions WHERE path = ?", (path,))
         node = f"file:{path}"
         self.db.execute(
             "DELETE FROM edges WHERE (src = ? OR dst = ?) AND kind != 'cochange'", (node, node)

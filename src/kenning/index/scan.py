@@ -18,6 +18,8 @@ from typing import Any
 
 import pathspec
 
+from kenning.secrets import is_secret_file
+
 ALWAYS_SKIP_DIRS = frozenset(
     {
         ".git",
@@ -260,6 +262,9 @@ def _check_file(
         return None
     if not stat.S_ISREG(info.st_mode):
         result.skip(rel, "not a regular file")
+        return None
+    if is_secret_file(rel):
+        result.skip(rel, "secret file (never read)")
         return None
     suffix = os.path.splitext(lower)[1]
     if suffix in BINARY_SUFFIXES:

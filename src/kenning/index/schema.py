@@ -101,6 +101,12 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m002_redactions(db: sqlite3.Connection) -> None:
+    """Which files had secret-looking spans redacted, for `kenning doctor`."""
+    db.execute("CREATE TABLE redactions (path TEXT PRIMARY KEY, count INTEGER NOT NULL)")
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
