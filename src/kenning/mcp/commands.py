@@ -1,0 +1,184 @@
+"""`kenning mcp` (serve a project over MCP) and `kenning connect` (register it with a client).
+
+Both are thin: they parse options and call `handshake`/`transports` or `connect`. Nothing heavy
+is imported at module level, so `kenning --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from kenning.errors import KenningError
+
+if TYPE_CHECKING:
+    from kenning.mcp.service import KenningService
+
+
+def _project_dir(ctx: click.Context) -> str:
+    obj = ctx.find_root().obj or {}
+    return str(obj.get("dir", "."))
+
+
+@click.command()
+@click.option("--http", "use_http", is_flag=True, help="Serve streamable HTTP instead of stdio.")
+@click.option(
+    "--host",
+    default=None,
+    metavar="ADDR",
+    help="Address to listen on with --http (default 127.0.0.1; non-loopback only when given).",
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port with --http (0 picks a free one).",
+)
+@click.option(
+    "--allow-origin",
+    multiple=True,
+    metavar="ORIGIN",
+    help="An extra browser Origin allowed with --http, e.g. http://127.0.0.1:6274.",
+)
+@click.option(
+    "--no-vectors",
+    is_flag=True,
+    help="Lexical + graph retrieval only: never load the embedding model in this server.",
+)
+@click.option(
+    "--fresh-after",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.0),
+    metavar="SECONDS",
+    help="Re-check the repo for changes before a request when the last check is older.",
+)
+@click.pass_context
+def mcp(
+    ctx: click.Context,
+    use_http: bool,
+    host: str | None,
+    port: int,
+    allow_origin: tuple[str, ...],
+    no_vectors: bool,
+    fresh_after: float,
+) -> None:
+    """Serve this project to MCP clients: stdio by default, streamable HTTP with --http.
+
+    Over HTTP a bearer token is required: it is created on first use in kenning's user dir
+    (file mcp-token, mode 0600) and printed once.
+
+    Example: kenning -C ~/src/tidewater mcp --http --port 8765
+    """
+    if not use_http:
+        if host is not None or allow_origin:
+            raise click.UsageError("--host and --allow-origin only apply with --http")
+        import os
+
+        from kenning.mcp.handshake import StdioWire, serve_stdio
+
+        # Take the wire and start answering `initialize` before anything else is imported.
+        wire = StdioWire()
+        if os.environ.get("KENNING_MCP_FAST_HANDSHAKE", "1") != "0":
+            wire.answer_initialize_early()
+    from kenning.mcp.service import KenningService
+
+    service = KenningService(_project_dir(ctx), vectors=not no_vectors, fresh_after=fresh_after)
+    if not use_http:
+        serve_stdio(service, wire)
+        return
+    _serve_http(service, host, port, allow_origin)
+
+
+def _serve_http(
+    service: KenningService, host: str | None, port: int, allow_origin: tuple[str, ...]
+) -> None:
+    from kenning.config import user_home
+    from kenning.mcp.security import TOKEN_FILE, check_bind, is_loopback, load_or_create_token
+    from kenning.mcp.transports import bind, http_app, serve_http
+
+    address = host or "127.0.0.1"
+    check_bind(address, host_given=host is not None)
+    token_path = user_home() / TOKEN_FILE
+    token, created = load_or_create_token(token_path)
+    sock = bind(address, port)
+    root = service.root
+    app = http_app(service, token=token, host=address, allowed_origins=allow_origin)
+
+    def ready(url: str) -> None:
+        err = sys.stderr
+        err.write(f"kenning: serving {root} over MCP at {url}\n")
+        if created:
+            err.write(
+                "kenning: created the bearer token for HTTP clients (shown once; kept in "
+                f"{token_path}, readable only by you):\n  {token}\n"
+            )
+        else:
+            err.write(f"kenning: clients send 'Authorization: Bearer <token in {token_path}>'\n")
+        if not is_loopback(address):
+            err.write(
+                f"kenning: listening on {address}, beyond this machine; traffic is not encrypted\n"
+            )
+        err.flush()
+
+    serve_http(app, sock, on_ready=ready)
+
+
+@click.command()
+@click.argument("client", required=False)
+@click.option(
+    "--scope",
+    type=click.Choice(["project", "user", "local"]),
+    default=None,
+    help="Where the entry goes: the project's file, or your user config (local: Claude Code's "
+    "per-project entry in ~/.claude.json). Default: project, user for codex.",
+)
+@click.option("--print", "print_only", is_flag=True, help="Print the entry; write nothing.")
+@click.option(
+    "--list", "list_all", is_flag=True, help="Show which clients have kenning configured."
+)
+@click.option(
+    "--name", default="kenning", show_default=True, help="The server's name in the config."
+)
+@click.pass_context
+def connect(
+    ctx: click.Context,
+    client: str | None,
+    scope: str | None,
+    print_only: bool,
+    list_all: bool,
+    name: str,
+) -> None:
+    """Register this project's kenning MCP server with a coding client.
+
+    CLIENT is claude-code, codex, gemini, cursor or vscode. The entry launches this kenning with
+    -C <project> over stdio; other servers in the file are kept, and the old file is backed up.
+
+    Example: kenning connect claude-code --scope project
+    """
+    from kenning.config import Project
+    from kenning.mcp import connect as clients
+
+    project = Project.discover(_project_dir(ctx)).root
+    if list_all:
+        rows = clients.status(project, name=name)
+        for row in rows:
+            click.echo(row)
+        return
+    if client is None:
+        raise click.UsageError(f"name a client ({', '.join(clients.CLIENTS)}) or pass --list")
+    try:
+        plan = clients.plan(client, project, scope=scope, name=name)
+    except KenningError as exc:
+        raise click.ClickException(str(exc)) from None
+    if print_only:
+        click.echo(f"# {plan.path}")
+        click.echo(plan.snippet)
+        return
+    result = clients.apply(plan)
+    click.echo(result)
+    for note in plan.notes:
+        click.echo(f"note: {note}")
