@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "export": "kenning.sync.commands:export",
     "import": "kenning.sync.commands:import_",
     "serve": "kenning.sync.commands:serve",
+    "resolve": "kenning.sync.commands:resolve",
     "review": "kenning.hygiene.commands:review",
     "history": "kenning.hygiene.commands:history",
     "capture": "kenning.hygiene.commands:capture",
