@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kenning-installed
 LLAMA_STAMP := $(VENV)/.llama-installed
 
-.PHONY: demo test lint bench clean install
+.PHONY: demo test lint bench clean install browser
 
 # llama.cpp is built once per venv (minutes on 2 cores), not again each time pyproject changes.
 $(LLAMA_STAMP):
@@ -30,8 +30,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) scripts/demo.py
 
+# Headless Chromium for the web UI's browser tests: Debian's package (Playwright's own browser
+# download cannot work offline). Installed when missing and we are root; elsewhere those tests skip.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "make: chromium not installed (needs root and apt-get); the browser tests will skip" >&2
+
 # pytest exits 5 when it collected no tests: that is a failure here, never a silent pass.
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no tests" >&2; exit 1; fi; exit $$rc
 

@@ -1,8 +1,10 @@
 """Who may talk to the UI server: a per-run secret token, the loopback Host, the same Origin.
 
-The rules are the MCP HTTP server's (issue 5): bind to loopback, require a bearer token, validate
-`Origin` against DNS rebinding. That server had not landed when this was written, so the rules are
-implemented here; when `kenning.mcp` ships shared helpers, this module should call them.
+The rules are the MCP HTTP server's (`kenning.mcp.security`): bind to loopback, require a token
+compared in constant time, validate `Host` and `Origin` against DNS rebinding. Its `HttpGuard` is
+shaped for JSON-RPC clients (bearer header only, JSON-RPC refusals, any loopback origin), while a
+browser page needs a cookie login and this server's exact origin, so the UI applies the same rules
+here, a little stricter (Host and Origin must name this server's own port).
 
 A browser cannot send an `Authorization` header on a page load, so the token travels once in the
 URL that `kenning ui` opens (`/?token=…`). The server answers that with an HttpOnly,

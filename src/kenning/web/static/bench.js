@@ -83,11 +83,13 @@ function walk(value, path, found, depth) {
   if (!isObj(value)) return;
   // A map of number maps with shared keys: systems (or configurations) side by side.
   const inner = Object.entries(value).filter(([, v]) => isObj(v) && numberMap(v));
+  let grouped = new Set();
   if (inner.length >= 2) {
     const keys = [...new Set(inner.flatMap(([, v]) => numberMap(v).map(([k]) => k)))];
     const shared = keys.filter((k) => inner.filter(([, v]) => isNum(v[k])).length >= 2);
     if (shared.length) {
       found.charts.push(groupedChart(title, inner.map(([name]) => name), shared.slice(0, 12), (s, k) => value[s][k]));
+      grouped = new Set(inner.map(([name]) => name));
     }
   }
   const direct = numberMap(value);
@@ -95,7 +97,7 @@ function walk(value, path, found, depth) {
   for (const [key, v] of Object.entries(value)) {
     if (depth === 0 && !isObj(v) && !Array.isArray(v) && v !== null) found.facts.push([key, v]);
     else if (depth > 0 && !direct && (isNum(v) || typeof v === "string") && found.facts.length < 24) found.facts.push([`${title} › ${key}`, v]);
-    if (isObj(v) && inner.some(([name]) => name === key)) continue;
+    if (grouped.has(key)) continue;
     if (isObj(v) || Array.isArray(v)) walk(v, [...path, key], found, depth + 1);
   }
 }

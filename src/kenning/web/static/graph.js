@@ -408,6 +408,7 @@ class Simulation {
       }
     }
     this.userMoved = false;
+    this.canvas.dataset.settled = "0";
     this.alpha = 1;
     this.ticks = 0;
     this.kick();
@@ -424,6 +425,8 @@ class Simulation {
     for (let i = 0; i < steps && this.alpha > 0.004; i++) this.tick();
     if (!this.userMoved && this.ticks < 400) this.fit(false);
     this.draw();
+    // Tests and screenshots wait for this: the layout has (nearly) stopped moving.
+    this.canvas.dataset.settled = this.alpha < 0.05 ? "1" : "0";
     if (this.alpha > 0.004 || this.dragging) this.kick();
   }
 
