@@ -114,3 +114,59 @@ def locomo_file(tmp_path: Path) -> Path:
     path = tmp_path / "locomo-tiny.json"
     path.write_text(json.dumps(LOCOMO))
     return path
+
+
+def _git(root: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-C", str(root), *args],
+        check=True,
+        capture_output=True,
+        env={
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+            "HOME": str(root),
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+        },
+    )
+
+
+@pytest.fixture
+def history_repo(tmp_path: Path) -> Path:
+    """A small git history: two real changes, a release bump, and an add-only commit."""
+    root = tmp_path / "history-repo"
+    (root / "app").mkdir(parents=True)
+    _git(root, "init", "-q", "-b", "main")
+    files = {
+        "app/__init__.py": '__version__ = "0.1"\n',
+        "app/mailer.py": (
+            '"""Send email over SMTP."""\n\n\ndef send_email(to, body):\n'
+            '    """Deliver one message through the SMTP relay."""\n    return (to, body)\n'
+        ),
+        "app/billing.py": (
+            '"""Invoices and their totals."""\n\n\ndef invoice_total(lines):\n'
+            '    """Sum the invoice lines."""\n    return sum(lines)\n'
+        ),
+        "app/search.py": (
+            '"""Full-text search over products."""\n\n\ndef search_products(query):\n'
+            "    return [query]\n"
+        ),
+        "README.md": "# app\n\nA small shop.\n",
+    }
+    for rel, text in files.items():
+        (root / rel).write_text(text)
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "Initial shop")
+    (root / "app" / "mailer.py").write_text(files["app/mailer.py"] + "\nRETRIES = 3\n")
+    _git(root, "commit", "-q", "-am", "Retry SMTP email delivery when the relay times out")
+    (root / "app" / "billing.py").write_text(files["app/billing.py"] + "\nCENTS = 100\n")
+    _git(root, "commit", "-q", "-am", "Round invoice totals to whole cents")
+    (root / "app" / "__init__.py").write_text('__version__ = "0.2"\n')
+    _git(root, "commit", "-q", "-am", "Release 0.2")
+    (root / "app" / "new.py").write_text("x = 1\n")
+    _git(root, "add", ".")
+    _git(root, "commit", "-q", "-m", "Add a brand new module for things")
+    return root

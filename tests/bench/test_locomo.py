@@ -39,7 +39,7 @@ def test_run_scores_every_system_with_the_known_answers(locomo_file: Path, tmp_p
     result = locomo.run(locomo_file, tmp_path / "work", embed=False)
     assert result["suite"] == "locomo"
     assert result["questions"] == 5
-    assert set(result["systems"]) == set(locomo.SYSTEMS)
+    assert set(result["systems"]) == set(locomo.SYSTEMS) - {"kenning-search-dense"}
     for name, summary in result["systems"].items():
         groups = summary["groups"]
         assert groups["all"]["n"] == 5, name

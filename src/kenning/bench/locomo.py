@@ -10,7 +10,7 @@ category and overall, with hit@k, tokens returned and latency.
 Systems: `bm25` (the plain baseline of `metrics` over each turn's line followed by its session's
 date string, which reproduces the floor in the data's README within 0.002), `bm25-text` (the same
 over the line alone, exactly what kenning indexes), `kenning-search` (fused search over memories), `kenning-search-lexical` (the same
-without vectors), `kenning-brief` (the routed packet; memories in packet order), and any peer
+without vectors), `kenning-search-dense` (the vector ranker alone), `kenning-brief` (the routed packet; memories in packet order), and any peer
 handed in (see `kenning.bench.peers`).
 """
 
@@ -39,7 +39,14 @@ CATEGORIES = {
 }
 DEFAULT_PATHS = ("../shared/bench/locomo10.json", "../../shared/bench/locomo10.json")
 KS = (1, 3, 5, 10)
-SYSTEMS = ("bm25", "bm25-text", "kenning-search", "kenning-search-lexical", "kenning-brief")
+SYSTEMS = (
+    "bm25",
+    "bm25-text",
+    "kenning-search",
+    "kenning-search-lexical",
+    "kenning-search-dense",
+    "kenning-brief",
+)
 Progress = Callable[[str, int, int], None]
 _EVIDENCE = re.compile(r"^D:?(\d+):0*(\d+)$")
 
@@ -241,6 +248,10 @@ def run(
     convs, report = load(data)
     if conversations is not None:
         convs = convs[:conversations]
+    from kenning.engine.vectors import embed_query
+
+    if not embed:
+        systems = [s for s in systems if s != "kenning-search-dense"]
     tables = {name: RecallTable(KS) for name in (*systems, *(p.name for p in peers))}
     index_seconds = 0.0
     total_q = sum(len(c.questions[:questions]) for c in convs)
@@ -284,6 +295,17 @@ def run(
                     ranked = [by_memory.get(h.ref, h.ref) for h in hits]
                     toks = sum(count_tokens(h.text) for h in hits)
                     tables[name].add(q.evidence, ranked, group, toks, ms)
+                if "kenning-search-dense" in tables and embed:
+                    t = time.perf_counter()
+                    ws.engine.refresh()
+                    vec = embed_query(q.question)
+                    found = ws.engine.retriever.dense(vec, _memory_kinds(), 10)
+                    ms = (time.perf_counter() - t) * 1000
+                    by_id = ws.engine.retriever.fetch([cid for cid, _ in found])
+                    dense_hits = [by_id[cid] for cid, _ in found if cid in by_id]
+                    ranked = [by_memory.get(h.ref, h.ref) for h in dense_hits]
+                    toks = sum(count_tokens(h.text) for h in dense_hits)
+                    tables["kenning-search-dense"].add(q.evidence, ranked, group, toks, ms)
                 if "kenning-brief" in tables:
                     packet = ws.brief(q.question, use_dense=embed)
                     ranked = [by_memory[i.ref] for i in packet.items if i.ref in by_memory]
@@ -311,6 +333,7 @@ def run(
         "index_seconds": round(index_seconds, 2),
         "ks": list(KS),
         "systems": {name: table.summary() for name, table in tables.items()},
+        "peers": {p.name: p.stats() for p in peers if hasattr(p, "stats")},
     }
 
 

@@ -1,0 +1,109 @@
+"""`kenning bench` through click's CliRunner: suites, JSON files, saved-result rendering, docs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kenning.bench import commands
+from kenning.cli import cli
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_bench_is_a_kenning_command_with_an_example() -> None:
+    out = run("bench", "--help")
+    assert "Example:" in out and "latency" in out and "locomo" in out
+
+
+def test_locomo_suite_writes_json_and_the_docs(locomo_file: Path, tmp_path: Path) -> None:
+    out_dir = tmp_path / "results"
+    printed = run(
+        "bench",
+        "locomo",
+        "--locomo",
+        str(locomo_file),
+        "--no-embed",
+        "--out",
+        str(out_dir),
+        "--json",
+    )
+    data = json.loads(printed)
+    assert list(data) == ["locomo"]
+    saved = json.loads((out_dir / "locomo.json").read_text())
+    assert saved["suite"] == "locomo" and saved["questions"] == 5
+    assert saved["command"].startswith("kenning bench")
+    assert saved["machine"]["cores"] >= 1
+    assert saved["systems"]["bm25"]["groups"]["all"]["recall"]["10"] == 1.0
+    docs = tmp_path / "docs" / "benchmarks.md"
+    rendered = run("bench", "--from", str(out_dir), "--docs", str(docs))
+    assert "locomo" in rendered
+    text = docs.read_text()
+    assert "# Benchmarks" in text and "## locomo" in text and "| bm25 |" in text
+    assert "## Where kenning loses" in text
+
+
+def test_history_suite_on_a_given_repository(history_repo: Path, tmp_path: Path) -> None:
+    data = json.loads(
+        run(
+            "bench",
+            "history",
+            "--repo",
+            str(history_repo),
+            "--no-embed",
+            "--commits",
+            "5",
+            "--json",
+        )
+    )
+    result = data["history-history-repo"]
+    assert result["commits"] == 2
+    assert result["systems"]["bm25"]["groups"]["all"]["recall"]["1"] == 1.0
+
+
+def test_missing_locomo_data_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["bench", "locomo", "--locomo", str(tmp_path / "none.json")])
+    assert result.exit_code != 0
+    assert "LoCoMo data not found" in result.output
+
+
+def test_labelled_set_evaluators_say_when_they_are_absent(tmp_path: Path) -> None:
+    assert commands.run_evaluator("nonexistent-suite", tmp_path) == {
+        "suite": "nonexistent-suite",
+        "available": False,
+        "note": "not available yet",
+    }
+
+
+def test_labelled_set_evaluator_run_is_called(tmp_path: Path) -> None:
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "routing.py").write_text(
+        "def run():\n    return {'accuracy': 0.5, 'n': 4}\n"
+    )
+    result = commands.run_evaluator("routing", tmp_path)
+    assert result["available"] is True and result["accuracy"] == 0.5
+
+
+def test_plots_from_saved_results(locomo_file: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    out_dir = tmp_path / "results"
+    run(
+        "bench",
+        "locomo",
+        "--locomo",
+        str(locomo_file),
+        "--no-embed",
+        "--out",
+        str(out_dir),
+        "--json",
+    )
+    run("bench", "--from", str(out_dir), "--plots")
+    assert (out_dir / "plots" / "locomo-recall.png").stat().st_size > 1000
+    assert (out_dir / "plots" / "locomo-tokens.png").exists()
