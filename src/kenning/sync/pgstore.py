@@ -255,8 +255,11 @@ class TeamDatabase:
 
     # ---- plumbing ------------------------------------------------------------------------
 
-    def run(self, work: Callable[[psycopg.Connection[Any]], T]) -> T:
+    def run(self, work: Callable[[psycopg.Connection[Any]], T], *, transaction: bool = True) -> T:
         """Run `work` in one transaction, retrying on a dropped connection.
+
+        Reads pass `transaction=False`: each statement then commits on its own, which saves the
+        BEGIN and COMMIT round trips (a third of a small read's time).
 
         Raises:
             StoreUnavailable: the database stayed unreachable for `retry_seconds`.
@@ -267,8 +270,11 @@ class TeamDatabase:
         delay = 0.05
         while True:
             try:
-                with self._pool.connection() as conn, conn.transaction():
-                    return work(conn)
+                with self._pool.connection() as conn:
+                    if not transaction:
+                        return work(conn)
+                    with conn.transaction():
+                        return work(conn)
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
                     raise StoreUnavailable(
@@ -379,7 +385,8 @@ class TeamDatabase:
                 "SELECT user_name, project FROM kenning_tokens "
                 "WHERE token_hash = %s AND revoked_at IS NULL",
                 (hash_token(token),),
-            ).fetchone()
+            ).fetchone(),
+            transaction=False,
         )
         return (str(row[0]), row[1]) if row else None
 
@@ -568,7 +575,7 @@ class PostgresStore:
             MemoryNotFound: no such id the caller may see (another user's personal memory is
                 reported exactly like a missing one).
         """
-        found = self.db.run(lambda c: self._fetch(c, memory_id))
+        found = self.db.run(lambda c: self._fetch(c, memory_id), transaction=False)
         if found is None:
             raise MemoryNotFound(memory_id)
         return found
@@ -582,7 +589,7 @@ class PostgresStore:
         if not include_inactive:
             sql += " AND status = 'active'"
         sql += " ORDER BY updated DESC, id"
-        rows = self.db.run(lambda c: c.execute(sql, args).fetchall())
+        rows = self.db.run(lambda c: c.execute(sql, args).fetchall(), transaction=False)
         return [_row_memory(r) for r in rows]
 
     def update(self, memory_id: str, **changes: Any) -> Memory:
@@ -680,7 +687,7 @@ class PostgresStore:
                 dense = [row for row in dense if float(row[-1]) >= min_similarity]
             return lexical, dense
 
-        lexical, dense = self.db.run(find)
+        lexical, dense = self.db.run(find, transaction=False)
         scores: dict[tuple[str, str], float] = {}
         rows: dict[tuple[str, str], tuple[Any, ...]] = {}
         why: dict[tuple[str, str], list[str]] = {}
