@@ -25,6 +25,7 @@ def test_status_counts_nodes_and_lists_intents(client: Client) -> None:
     assert data["project"] == "tidewater"
     assert data["nodes"]["file"] > 10 and data["nodes"]["decision"] >= 9
     assert "fix" in data["intents"] and "decision" in data["memory_kinds"]
+    assert data["indexed_at"].endswith("Z") and data["indexed_at"][:2] == "20"
 
 
 def test_index_page_and_static_files_are_served(client: Client) -> None:

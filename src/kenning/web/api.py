@@ -16,6 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -195,6 +196,15 @@ def _summary(
     }
 
 
+def _iso_time(value: str | None) -> str | None:
+    """The index records times as epoch seconds; the page wants ISO 8601."""
+    try:
+        moment = datetime.fromtimestamp(float(value or ""), UTC)
+    except (ValueError, OverflowError, OSError):
+        return value
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def _superseders(memories: Sequence[Memory]) -> dict[str, str]:
     return {m.supersedes: m.id for m in memories if m.supersedes}
 
@@ -212,7 +222,7 @@ async def status(request: Request) -> Response:
             "version": __version__,
             "project": state.ws.root.name,
             "root": str(state.ws.root),
-            "indexed_at": get_meta(state.ws.db, "indexed_at"),
+            "indexed_at": _iso_time(get_meta(state.ws.db, "indexed_at")),
             "nodes": dict(graph.counts(cat)),
             "edges": sum(len(v) for v in cat.links.values()) // 2,
             "memory_kinds": list(KINDS),

@@ -322,6 +322,7 @@ class Simulation {
     this.edges = [];
     this.byId = new Map();
     this.neighbours = new Map();
+    this.hubs = new Set();
     this.view = { x: 0, y: 0, k: 1 };
     this.alpha = 0;
     this.hover = null;
@@ -407,6 +408,8 @@ class Simulation {
         }
       }
     }
+    // The best-connected nodes keep their labels at any zoom (collisions permitting).
+    this.hubs = new Set([...this.nodes].sort((a, b) => b.degree - a.degree).slice(0, 16).map((n) => n.id));
     this.userMoved = false;
     this.canvas.dataset.settled = "0";
     this.alpha = 1;
@@ -688,7 +691,7 @@ class Simulation {
     for (const node of this.nodes) {
       const isLit = lit && (node === lit || near.has(node.id));
       const pinned = node === lit || node.id === this.focus || node.id === this.selected;
-      const show = pinned || isLit || (!lit && (few || k > 1.5 || (MEMORY_KINDS.has(node.kind) && k > 0.7) || node.degree > 25));
+      const show = pinned || isLit || (!lit && (few || k > 1.5 || (MEMORY_KINDS.has(node.kind) && k > 0.7) || this.hubs.has(node.id)));
       if (!show) continue;
       const priority = (pinned ? 1e6 : 0) + (isLit ? 1e4 : 0) + (MEMORY_KINDS.has(node.kind) ? 100 : 0) + node.degree;
       candidates.push({ node, priority, isLit });

@@ -115,7 +115,7 @@ export function renderMemories(root, arg, app) {
                 h("span.card-date", fmtAgo(m.updated)),
               ),
               h("div.card-title", m.title),
-              m.excerpt ? h("div.card-excerpt", m.excerpt) : null,
+              m.excerpt ? h("div.card-excerpt", inline(m.excerpt)) : null,
               h("div.card-meta", `by ${m.source}`, m.tags.length ? h("span.tags", m.tags.map((t) => h("span.tag", t))) : null),
             );
             card.classList.toggle("selected", m.id === state.selected);
