@@ -164,6 +164,7 @@ async def exercise_every_tool(c: Client, project: Path) -> dict[str, Any]:
     for name in ("get_context", "search", "get", "list_rules", "route"):
         assert tools[name].annotations is not None
         assert tools[name].annotations.read_only_hint is True, name
+        assert "\n    " not in (tools[name].description or ""), name
     assert tools["forget"].annotations is not None
     assert tools["forget"].annotations.destructive_hint is True
     assert "first for any coding task" in (tools["get_context"].description or "")

@@ -16,10 +16,20 @@ from mcp import Client
 PER_CLIENT = 15
 
 
+WORDS = """anchor bramble cobalt dahlia ember falcon glacier harbor iris juniper kestrel lantern
+meadow nickel orchid pebble quartz raven saffron thistle umber velvet willow xenon yarrow
+zephyr acorn birch cinder delta egret fennel garnet heron indigo jasper kelp lichen maple
+nutmeg onyx pine quill reed sable tansy urchin violet walnut yew zinnia alder basil cedar
+dune elm fig gorse hazel ivy jade kale lotus myrtle nettle oak poppy quince rowan sorrel
+tulip umbra vetch wren yucca zest amber beryl coral dusk ebony flint gypsum hemlock iron
+jet krill larch marble nova opal pearl quoin rust slate topaz ultra vine wax yolk zircon
+agate bronze chalk drift""".split()
+
+
 def text_for(client: int, n: int) -> str:
-    # Three words of its own in each memory, so no two are near-duplicates of each other.
-    tag = f"{client}x{n}"
-    return f"Gauge g{tag} in hall h{tag} reads level l{tag}"
+    # Three words no other memory uses, so no two are near-duplicates of each other.
+    i = (client - 1) * PER_CLIENT + n
+    return "Remember " + " ".join(WORDS[3 * i : 3 * i + 3])
 
 
 def test_two_servers_writing_at_once_lose_nothing(project: Path) -> None:
@@ -66,7 +76,7 @@ def test_two_servers_writing_at_once_lose_nothing(project: Path) -> None:
     try:
         ws.ensure_index(embed=False)
         for client in (1, 2):
-            hits = ws.search(f"gauge g{client}x7 hall h{client}x7", "fact", 5)
+            hits = ws.search(text_for(client, 7), "fact", 5)
             assert written[client][7] in [h.memory_id for h in hits]
     finally:
         ws.close()

@@ -90,6 +90,10 @@ def test_http_refuses_without_token_bad_origin_bad_host_and_bad_bodies(
 
     status, _, error = post(http_server.url, body, {"Authorization": "Bearer not-the-token"})
     assert status == 401
+    status, _, error = post(f"{http_server.url}?access_token=wrong", body, {})
+    assert status == 401
+    status, _, answer = post(f"{http_server.url}?access_token={http_server.token}", body, {})
+    assert status == 200 and answer is not None and "result" in answer
 
     evil = {**http_server.auth, "Origin": "http://evil.example"}
     status, _, error = post(http_server.url, body, evil)

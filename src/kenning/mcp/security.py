@@ -7,7 +7,9 @@ rebinding, by web pages in the user's browser. So every request must pass, in th
    address, and an Origin, when a browser sends one, must be a loopback origin (or one allowed
    with `--allow-origin`); otherwise 403.
 2. A bearer token (`Authorization: Bearer …`), compared in constant time; otherwise 401. The
-   token is generated on first use and kept in the user's kenning dir with 0600 rights.
+   token is generated on first use and kept in the user's kenning dir with 0600 rights. Clients
+   that cannot set a header (the MCP Inspector 0.15 CLI) may put it in the URL as
+   `?access_token=…` (RFC 6750 §2.3); the header is preferred, as URLs end up in logs.
 3. A body size limit; a larger body gets a JSON-RPC error (HTTP 413) before the SDK reads it.
 
 Refusals carry a JSON-RPC error object, so MCP clients show the message. Binding to a
@@ -25,7 +27,7 @@ import stat
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from kenning.errors import ConfigError
 
@@ -138,7 +140,8 @@ class HttpGuard:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        refusal = self.refusal(headers)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        refusal = self.refusal(headers, (query.get("access_token") or [""])[0])
         if refusal is not None:
             await _reply(send, *refusal)
             return
@@ -164,7 +167,9 @@ class HttpGuard:
         first = {"type": "http.request", "body": bytes(body), "more_body": False}
         await self.app(scope, _replay([first], receive), send)
 
-    def refusal(self, headers: dict[str, str]) -> tuple[int, int, str, dict[str, str]] | None:
+    def refusal(
+        self, headers: dict[str, str], query_token: str = ""
+    ) -> tuple[int, int, str, dict[str, str]] | None:
         """(HTTP status, JSON-RPC code, message, extra headers) when the request is refused."""
         host = _hostname(headers.get("host", ""))
         if self.loopback_only and not is_loopback(host):
@@ -172,11 +177,10 @@ class HttpGuard:
         origin = headers.get("origin")
         if origin is not None and not self.origin_allowed(origin, host):
             return 403, FORBIDDEN, f"Origin {origin!r} is not allowed", {}
-        auth = headers.get("authorization", "")
-        scheme, _, presented = auth.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(
-            presented.strip().encode(), self._token
-        ):
+        scheme, _, presented = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            presented = query_token
+        if not hmac.compare_digest(presented.strip().encode(), self._token):
             return (
                 401,
                 UNAUTHORIZED,

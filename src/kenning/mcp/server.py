@@ -12,10 +12,11 @@ it (see `handshake.py`).
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer, UserMessage
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
@@ -27,6 +28,8 @@ from kenning.errors import KenningError
 from kenning.mcp.handshake import INSTRUCTIONS, SERVER_NAME, SERVER_TITLE
 from kenning.mcp.service import KenningService, Reply
 from kenning.memory import environ_source
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
@@ -56,6 +59,12 @@ def client_name(ctx: Context[Any, Any] | None) -> str:
         name = ""
     name = re.sub(r"[^\w.@/+ -]", "", name).strip()[:60]
     return name or environ_source("mcp")
+
+
+def _clean_doc(fn: F) -> F:
+    """Dedent a tool's docstring: it is the description the model reads (3.11 keeps indents)."""
+    fn.__doc__ = inspect.cleandoc(fn.__doc__ or "")
+    return fn
 
 
 def _result(reply: Reply) -> CallToolResult:
@@ -91,6 +100,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
     )
 
     @server.tool(title="Get context for a request", annotations=READ_ONLY)
+    @_clean_doc
     def get_context(
         request: Annotated[str, Field(description="The user's request or task, in their words.")],
         files: Annotated[
@@ -110,6 +120,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         return _call(lambda: service.get_context(request, files, budget)[0])
 
     @server.tool(title="Remember", annotations=ADDITIVE)
+    @_clean_doc
     def remember(
         ctx: Context[Any, Any],
         text: Annotated[str, Field(description="What to remember, in one or a few sentences.")],
@@ -152,6 +163,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         )
 
     @server.tool(title="Record a decision", annotations=ADDITIVE)
+    @_clean_doc
     def record_decision(
         ctx: Context[Any, Any],
         title: Annotated[str, Field(description="The decision in a short line.")],
@@ -185,6 +197,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         )
 
     @server.tool(title="Search", annotations=READ_ONLY)
+    @_clean_doc
     def search(
         query: Annotated[str, Field(description="Words to look for.")],
         kind: Annotated[
@@ -204,6 +217,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         return _call(lambda: service.search(query, kind, limit))
 
     @server.tool(title="Get a memory", annotations=READ_ONLY)
+    @_clean_doc
     def get(
         id: Annotated[str, Field(description="A memory id from search or get_context.")],
     ) -> CallToolResult:
@@ -211,6 +225,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         return _call(lambda: service.get(id))
 
     @server.tool(title="Forget a memory", annotations=DESTRUCTIVE)
+    @_clean_doc
     def forget(
         id: Annotated[str, Field(description="The id of the memory to retire.")],
     ) -> CallToolResult:
@@ -222,6 +237,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         return _call(lambda: service.forget(id))
 
     @server.tool(title="List rules", annotations=READ_ONLY)
+    @_clean_doc
     def list_rules(
         path: Annotated[
             str | None, Field(description="A file path: only the rules that apply to it.")
@@ -231,6 +247,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         return _call(lambda: service.list_rules(path))
 
     @server.tool(title="Explain routing", annotations=READ_ONLY)
+    @_clean_doc
     def route(
         request: Annotated[str, Field(description="The request to explain.")],
     ) -> CallToolResult:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kenning.config import setting
-from kenning.errors import KenningError
+from kenning.errors import InvalidMemory, KenningError
 from kenning.memory import KINDS, Memory, normalized
 from kenning.tokens import count_tokens, truncate_to_tokens
 
@@ -511,17 +511,25 @@ class KenningService:
                     return self._duplicate_reply(*duplicate)
             if kind in ("preference", "person") and globs:
                 raise BadArgument(f"a {kind} has no path scope; scopes are for rules and decisions")
-            memory = ws.store.add(
-                body,
-                kind,
-                title=head,
-                scope=globs,
-                tags=list_arg(tags, "tags"),
-                aliases=list_arg(aliases, "aliases"),
-                supersedes=old,
-                source=source,
-                personal=bool(personal),
-            )
+            try:
+                memory = ws.store.add(
+                    body,
+                    kind,
+                    title=head,
+                    scope=globs,
+                    tags=list_arg(tags, "tags"),
+                    aliases=list_arg(aliases, "aliases"),
+                    supersedes=old,
+                    source=source,
+                    personal=bool(personal),
+                )
+            except InvalidMemory as exc:
+                # A store with write hooks refuses near-duplicates itself (NearDuplicate, which
+                # carries the memory it repeats); answer that the way this tool does.
+                existing = getattr(exc, "existing", None)
+                if isinstance(existing, Memory):
+                    return self._duplicate_reply(existing, float(getattr(exc, "score", 1.0)))
+                raise
             self._reindex(ws)
         if memory.created < started:  # the store found the same words already recorded
             return self._duplicate_reply(memory, 1.0)
