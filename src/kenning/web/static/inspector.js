@@ -1,7 +1,7 @@
 // The packet inspector: run one request (or the same request under two budgets or two intents)
 // and show everything the engine decided: intent, entities, plan, items with score and why,
 // conflicts, tokens and the time each stage took.
-import { fill, api, emptyState, fmtNum, h, kindBadge, kindColor, toast } from "./lib.js";
+import { fill, api, emptyState, fmtNum, h, inline, kindBadge, kindColor, toast } from "./lib.js";
 
 const STAGE_COLORS = ["#7c8cff", "#38bdf8", "#34d399", "#fbbf24", "#f472b6", "#a78bfa", "#f87171", "#2dd4bf"];
 const EXAMPLES = [
@@ -189,7 +189,7 @@ function packetView(p, tag, otherRefs) {
               h(
                 "div.conflict",
                 h("div.row", kindBadge(c.kind || "decision"), h("strong", c.title), c.date ? h("span.muted.small", c.date) : null),
-                h("div", c.reason),
+                h("div", inline(c.reason)),
                 h("code.small", c.ref),
               ),
             ),
@@ -267,7 +267,7 @@ function itemView(item, maxScore, otherRefs) {
       h("span.item-tokens", `${item.tokens} tok`),
       h("span.score", { title: `score ${item.score}` }, h("span.score-bar", bar), h("span.score-num", fmtNum(item.score, 3))),
     ),
-    h("div.item-sub", h("code.item-ref", item.ref), h("span.why", item.why)),
+    h("div.item-sub", h("code.item-ref", item.ref), h("span.why", inline(item.why))),
     text,
   );
   if (only) li.classList.add("unique");

@@ -164,7 +164,8 @@ export function richText(text) {
   return box;
 }
 
-function inline(text) {
+// `code` and **bold** inside one line of text, as DOM nodes.
+export function inline(text) {
   const out = [];
   const parts = text.split(/(`[^`]+`|\*\*[^*]+\*\*)/);
   for (const part of parts) {
