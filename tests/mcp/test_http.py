@@ -151,3 +151,35 @@ def test_non_loopback_bind_needs_an_explicit_host() -> None:
     check_bind("0.0.0.0", host_given=True)
     with pytest.raises(ConfigError, match="--host"):
         check_bind("0.0.0.0", host_given=False)
+
+
+@pytest.mark.slow
+def test_mcp_bench_runs_and_writes_its_figures(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "mcp_bench.py"
+    out = tmp_path / "mcp.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(bench),
+            "--no-vectors",
+            "--launches",
+            "1",
+            "--calls",
+            "3",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["launch"]["early_handshake"]["initialize_ms"]["n"] == 1
+    for transport in ("stdio", "http"):
+        assert result[transport]["default"]["round_trip_ms"]["n"] == 3
+        assert result[transport]["default"]["peak_rss_mb"] > 0
+    assert "get_context over http" in done.stdout
