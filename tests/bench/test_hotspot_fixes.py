@@ -47,3 +47,66 @@ def test_import_edges_of_a_full_index_and_after_edits_match_a_rebuild(tmp_path: 
     rebuilt = _edges(ws)
     ws.close()
     assert after_add == rebuilt
+
+
+def redact_reference(text: str) -> tuple[str, int]:
+    """`redact` without its literal prefilters: every pattern scans the text."""
+    import re
+
+    from kenning.secrets import _PATTERNS
+
+    count = 0
+
+    def assigned(match: re.Match[str]) -> str:
+        nonlocal count
+        value = match.group(3)
+        if value.startswith(("${", "{{", "<", "[REDACTED")) or value.isupper():
+            return match.group(0)
+        count += 1
+        return f"{match.group(1)}{match.group(2)}[REDACTED:assigned-secret]{match.group(2)}"
+
+    for kind, pattern in _PATTERNS:
+        if kind == "assigned-secret":
+            text = pattern.sub(assigned, text)
+        else:
+            text, n = pattern.subn(f"[REDACTED:{kind}]", text)
+            count += n
+    return text, count
+
+
+SECRETISH = [
+    "AKIAABCDEFGHIJKLMNOP",
+    "ghp_" + "a1" * 20,
+    "github_pat_" + "B" * 45,
+    "xoxb-1234567890-abc",
+    "sk_live_" + "Z" * 20,
+    "sk-proj-" + "q" * 24,
+    "AIza" + "x" * 35,
+    "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4",
+    "postgres://admin:hunter22@db",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----",
+    'api_key = "s3cr3tvalue99"',
+    "PASSWORD: 'correct-horse-9'",
+    'ſecret="abcdefghij"',
+    'tO\u212aen = "abcdefgh12"',
+    "token = '${TOKEN_FROM_ENV}'",
+]
+
+
+def test_redact_matches_the_unfiltered_scan() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kenning.secrets import redact
+
+    pieces = st.sampled_from([*SECRETISH, " ", "\n", "x = 1", "def f():", "é", "key", "@", ":"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=12).map("".join))
+    def check(text: str) -> None:
+        assert redact(text) == redact_reference(text)
+
+    check()
+    for sample in SECRETISH:
+        assert redact(sample) == redact_reference(sample)
+        assert redact(sample)[1] >= (0 if "${" in sample else 1), sample
