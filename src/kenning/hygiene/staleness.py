@@ -1,0 +1,512 @@
+"""Staleness: after an index run, flag the memories whose code moved on.
+
+A memory's anchors are checked against the index and the disk:
+
+- **recorded anchors** (front-matter `anchors:`, each with a fingerprint): the file or symbol is
+  gone (deleted), its file was renamed (git rename detection since the commit the memory was
+  recorded at, or a file with the same name and content elsewhere), the symbol moved to another
+  file or was renamed in place (same fingerprint under another name), or its code was rewritten
+  beyond a threshold (the fingerprints' estimated changed fraction);
+- **paths named in the text** of any memory (hand-written ones too): flagged only when git says
+  the path was deleted or renamed after the memory was written, so a path that never existed in
+  this repo (another service's file, an example) is never called stale;
+- **scope globs**, and directory globs in the text: flagged when they match no file any more.
+
+The verdicts go to the index's `memory_flags` table (never into the user's files): the brief
+ranks flagged memories down and labels them, `kenning review` walks through them. Anchor keys a
+user told review to ignore (`anchors_ignored:`) are skipped. Planning (`judge`) is pure over a
+`CodeState` snapshot; `refresh` loads the snapshot, asks git, and writes the flags.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kenning.hygiene import git
+from kenning.hygiene.anchors import (
+    Anchor,
+    Code,
+    changed_fraction,
+    find_refs,
+    fingerprint,
+    fingerprint_of,
+    ignored_anchors,
+    read_anchors,
+    similarity,
+    span_text,
+)
+from kenning.memory import Memory
+
+# A symbol rewritten by more than this (estimated changed fraction of its token 3-shingles) is
+# stale; a whole-file anchor tolerates more, since files grow around what a memory says.
+SYMBOL_CHANGE = 0.5
+FILE_CHANGE = 0.65
+# Content this similar under another name or path is the same code, moved or renamed.
+SAME_CODE = 0.8
+
+
+@dataclass(frozen=True)
+class AnchorRow:
+    """One anchor of one memory, as the index stores it."""
+
+    memory_id: str
+    path: str
+    symbol: str | None
+    fp: str | None
+    origin: str  # recorded | text | scope | glob
+    base: str | None = None  # the commit the memory was recorded at, when known
+    created: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}::{self.symbol}" if self.symbol else self.path
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Why one memory looks stale: one anchor that no longer holds."""
+
+    memory_id: str
+    anchor: str
+    cause: str  # deleted | renamed | moved | changed | scope | glob
+    reason: str
+    target: str | None = None
+    change: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"anchor": self.anchor, "cause": self.cause, "reason": self.reason}
+        if self.target:
+            data["target"] = self.target
+        if self.change is not None:
+            data["change"] = round(self.change, 3)
+        return data
+
+
+# ---- writing anchors at index time ---------------------------------------------------------
+
+
+def anchor_rows(memory: Memory) -> list[AnchorRow]:
+    """The anchors the index keeps for `memory`: recorded ones, paths and globs of its text, scope."""
+    if memory.kind in ("person", "preference") and not memory.extra.get("anchors"):
+        return []
+    provenance = memory.extra.get("provenance")
+    base = provenance.get("commit") if isinstance(provenance, dict) else None
+    created = memory.created.timestamp()
+    ignored = ignored_anchors(memory.extra)
+    rows: dict[tuple[str, str | None, str], AnchorRow] = {}
+    for anchor in read_anchors(memory.extra):
+        if anchor.key not in ignored and anchor.path not in ignored:
+            rows[(anchor.path, anchor.symbol, "recorded")] = AnchorRow(
+                memory.id, anchor.path, anchor.symbol, anchor.fp, "recorded", base, created
+            )
+    recorded = {(r.path, r.symbol) for r in rows.values()}
+    refs = find_refs(f"{memory.title}\n{memory.body}")
+    for path, _ in refs.paths:
+        if (path, None) not in recorded and path not in ignored:
+            rows.setdefault(
+                (path, None, "text"), AnchorRow(memory.id, path, None, None, "text", base, created)
+            )
+    for glob in refs.globs:
+        if "/" in glob.strip("/") and glob not in ignored:
+            rows.setdefault(
+                (glob, None, "glob"), AnchorRow(memory.id, glob, None, None, "glob", base, created)
+            )
+    for glob in memory.scope:
+        if glob not in ignored:
+            rows.setdefault(
+                (glob, None, "scope"),
+                AnchorRow(memory.id, glob, None, None, "scope", base, created),
+            )
+    return list(rows.values())
+
+
+def write_anchors(db: sqlite3.Connection, doc_id: int, memory: Memory) -> None:
+    """Store `memory`'s anchors and its anchor graph edges (call inside the index transaction)."""
+    if not memory.active:
+        return
+    rows = anchor_rows(memory)
+    db.executemany(
+        "INSERT INTO anchors (memory_id, doc_id, path, symbol, fp, origin, base, created) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(r.memory_id, doc_id, r.path, r.symbol, r.fp, r.origin, r.base, r.created) for r in rows],
+    )
+    node = f"mem:{memory.id}"
+    db.executemany(
+        "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'anchor', 1.0, ?)",
+        [(node, Anchor(r.path, r.symbol).node, doc_id) for r in rows if r.origin == "recorded"],
+    )
+
+
+# ---- judging ---------------------------------------------------------------------------------
+
+
+@dataclass
+class CodeState:
+    """What the code looks like now, as much as judging anchors needs."""
+
+    files: set[str]
+    symbols: dict[str, set[str]]  # path -> qualnames
+    by_qualname: dict[str, list[str]]  # qualname -> paths
+    fp_now: Callable[[str, str | None], str | None]  # (path, symbol) -> fingerprint now
+    symbol_fps: Callable[[str], dict[str, str]]  # path -> {qualname: fingerprint}
+    moves: Callable[[AnchorRow], git.Move | None]  # what git says happened to a missing path
+    glob_matches: Callable[[str], bool]
+    by_name: dict[str, list[str]] = field(default_factory=dict)  # file name -> paths
+
+    def resolve(self, path: str) -> str | None:
+        if path in self.files:
+            return path
+        tail = "/" + path
+        found = [f for f in self.by_name.get(PurePosixPath(path).name, ()) if f.endswith(tail)]
+        return found[0] if len(found) == 1 else None
+
+
+def judge(
+    row: AnchorRow,
+    code: CodeState,
+    *,
+    symbol_change: float = SYMBOL_CHANGE,
+    file_change: float = FILE_CHANGE,
+) -> Finding | None:
+    """The finding for one anchor, or None when it still holds (or cannot be judged)."""
+    if row.origin in ("scope", "glob"):
+        if code.glob_matches(row.path):
+            return None
+        what = "scope" if row.origin == "scope" else "path"
+        return Finding(
+            row.memory_id, row.path, row.origin, f"{what} `{row.path}` matches no file any more"
+        )
+    path = code.resolve(row.path)
+    if row.origin == "text":
+        if path is not None:
+            return None
+        move = code.moves(row)
+        if move is None:
+            return None  # never known to exist here: not ours to judge
+        return _moved_file(row, move, code)
+    if path is None:
+        move = code.moves(row) or _same_content_elsewhere(row, code)
+        if move is None:
+            move = git.Move(row.path, None)
+        return _moved_file(row, move, code)
+    if row.symbol is None:
+        return _changed(row, path, code.fp_now(path, None), file_change)
+    if row.symbol in code.symbols.get(path, set()):
+        return _changed(row, path, code.fp_now(path, row.symbol), symbol_change)
+    return _missing_symbol(row, path, code)
+
+
+def _moved_file(row: AnchorRow, move: git.Move, code: CodeState) -> Finding:
+    if move.new is None:
+        if row.symbol:
+            elsewhere = _symbol_elsewhere(row, code, exclude=row.path)
+            if elsewhere is not None:
+                return elsewhere
+        return Finding(row.memory_id, row.key, "deleted", f"`{row.path}` was deleted")
+    if row.symbol and row.symbol not in code.symbols.get(move.new, set()):
+        elsewhere = _symbol_elsewhere(row, code, exclude=row.path)
+        if elsewhere is not None:
+            return elsewhere
+        return Finding(
+            row.memory_id,
+            row.key,
+            "deleted",
+            f"`{row.path}` became `{move.new}`, which has no `{row.symbol}`",
+        )
+    target = f"{move.new}::{row.symbol}" if row.symbol else move.new
+    return Finding(
+        row.memory_id, row.key, "renamed", f"`{row.path}` was renamed to `{move.new}`", target
+    )
+
+
+def _changed(row: AnchorRow, path: str, now: str | None, threshold: float) -> Finding | None:
+    if row.fp is None or now is None or now == row.fp:
+        return None
+    change = changed_fraction(row.fp, now)
+    if change < threshold:
+        return None
+    what = f"`{row.symbol}` in `{path}`" if row.symbol else f"`{path}`"
+    return Finding(
+        row.memory_id,
+        row.key,
+        "changed",
+        f"{what} changed since this was recorded (about {change:.0%} rewritten)",
+        None,
+        change,
+    )
+
+
+def _missing_symbol(row: AnchorRow, path: str, code: CodeState) -> Finding:
+    assert row.symbol is not None
+    elsewhere = _symbol_elsewhere(row, code, exclude=path)
+    if elsewhere is not None:
+        return elsewhere
+    if row.fp is not None:
+        best = max(
+            ((similarity(row.fp, fp), q) for q, fp in code.symbol_fps(path).items()),
+            default=(0.0, ""),
+        )
+        if best[0] >= SAME_CODE:
+            return Finding(
+                row.memory_id,
+                row.key,
+                "renamed",
+                f"`{row.symbol}` in `{path}` was renamed to `{best[1]}`",
+                f"{path}::{best[1]}",
+            )
+    return Finding(
+        row.memory_id, row.key, "deleted", f"`{row.symbol}` is no longer defined in `{path}`"
+    )
+
+
+def _symbol_elsewhere(row: AnchorRow, code: CodeState, exclude: str) -> Finding | None:
+    assert row.symbol is not None
+    others = [p for p in code.by_qualname.get(row.symbol, []) if p != exclude]
+    if not others:
+        return None
+    if row.fp is not None and len(others) > 1:
+        others.sort(key=lambda p: -similarity(row.fp or "", code.fp_now(p, row.symbol) or ""))
+    target = others[0]
+    return Finding(
+        row.memory_id,
+        row.key,
+        "moved",
+        f"`{row.symbol}` moved from `{row.path}` to `{target}`",
+        f"{target}::{row.symbol}",
+    )
+
+
+def _same_content_elsewhere(row: AnchorRow, code: CodeState) -> git.Move | None:
+    """A file moved without git (or not yet staged): same name, same content, another folder."""
+    if row.symbol is not None or row.fp is None:
+        return None
+    for candidate in code.by_name.get(PurePosixPath(row.path).name, ()):
+        now = code.fp_now(candidate, None)
+        if now is not None and similarity(row.fp, now) >= SAME_CODE:
+            return git.Move(row.path, candidate)
+    return None
+
+
+# ---- the pass --------------------------------------------------------------------------------
+
+
+@dataclass
+class StaleStats:
+    """What one staleness pass found."""
+
+    anchors: int = 0
+    stale_memories: int = 0
+    findings: int = 0
+    seconds: float = 0.0
+
+
+def load_rows(db: sqlite3.Connection) -> list[AnchorRow]:
+    """Every anchor of every active memory in the index."""
+    return [
+        AnchorRow(*row)
+        for row in db.execute(
+            "SELECT memory_id, path, symbol, fp, origin, base, created FROM anchors "
+            "ORDER BY memory_id, rowid"
+        )
+    ]
+
+
+class _Snapshot:
+    """Builds a `CodeState` from the index, reading files only for the anchors that need it."""
+
+    def __init__(self, db: sqlite3.Connection, root: Path) -> None:
+        self.db = db
+        self.root = root
+        self.code = Code(root, db)
+        self.doc_hash = dict(
+            db.execute("SELECT path, hash FROM documents WHERE source = 'repo'").fetchall()
+        )
+        self.symbols: dict[str, set[str]] = defaultdict(set)
+        self.by_qualname: dict[str, list[str]] = defaultdict(list)
+        for path, qualname in db.execute("SELECT path, qualname FROM symbols"):
+            self.symbols[path].add(qualname)
+            self.by_qualname[qualname].append(path)
+        self.by_name: dict[str, list[str]] = defaultdict(list)
+        skipped = [p for (p,) in db.execute("SELECT path FROM skipped")]
+        self.all_files = set(self.doc_hash) | set(skipped)
+        for path in self.all_files:
+            self.by_name[PurePosixPath(path).name].append(path)
+        self._cache: dict[tuple[str, str], tuple[str, str | None]] = {
+            (p, s): (h, fp)
+            for p, s, h, fp in db.execute("SELECT path, symbol, doc_hash, fp FROM anchor_state")
+        }
+        self._fresh_cache: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._moves: dict[str, dict[str, git.Move]] = {}
+        self._bases: dict[float, str | None] = {}
+        self.is_repo = git.is_repo(root)
+
+    def fp_now(self, path: str, symbol: str | None) -> str | None:
+        key = (path, symbol or "")
+        digest = self.doc_hash.get(path, "")
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == digest and digest:
+            self._fresh_cache[key] = cached
+            return cached[1]
+        fp = fingerprint_of(self.code, Anchor(path, symbol))
+        self._fresh_cache[key] = (digest, fp)
+        return fp
+
+    def symbol_fps(self, path: str) -> dict[str, str]:
+        source = self.code.read(path)
+        if source is None:
+            return {}
+        return {s.qualname: fingerprint(span_text(source, s)) for s in self.code.spans(path)}
+
+    def _base_of(self, row: AnchorRow) -> str | None:
+        if row.base and git.has_commit(self.root, row.base):
+            return row.base
+        if row.created is None:
+            return None
+        if row.created not in self._bases:
+            self._bases[row.created] = git.commit_at(
+                self.root, datetime.fromtimestamp(row.created, UTC)
+            )
+        return self._bases[row.created]
+
+    def moves(self, row: AnchorRow) -> git.Move | None:
+        if not self.is_repo:
+            return None
+        base = self._base_of(row)
+        if base is None:
+            return None
+        if base not in self._moves:
+            self._moves[base] = git.moves_since(self.root, base)
+        table = self._moves[base]
+        move = table.get(row.path)
+        if move is None and "/" not in row.path:  # a bare file name: a unique path suffix
+            found = [m for p, m in table.items() if p.endswith("/" + row.path)]
+            move = found[0] if len(found) == 1 else None
+        if move is not None and move.new is not None and move.new not in self.all_files:
+            # Renamed, then deleted or renamed again outside git's view: say what is true now.
+            resolved = move.new if (self.root / move.new).exists() else None
+            move = git.Move(move.old, resolved, move.similarity)
+        return move
+
+    def glob_matches(self, glob: str) -> bool:
+        from kenning.engine.brief import scope_matches
+
+        return any(scope_matches(glob, path) for path in self.all_files)
+
+    def state(self) -> CodeState:
+        return CodeState(
+            files=set(self.doc_hash),
+            symbols=self.symbols,
+            by_qualname=self.by_qualname,
+            fp_now=self.fp_now,
+            symbol_fps=self.symbol_fps,
+            moves=self.moves,
+            glob_matches=self.glob_matches,
+            by_name=self.by_name,
+        )
+
+    def save_cache(self) -> None:
+        self.db.execute("DELETE FROM anchor_state")
+        self.db.executemany(
+            "INSERT INTO anchor_state (path, symbol, doc_hash, fp) VALUES (?, ?, ?, ?)",
+            [(p, s, h, fp) for (p, s), (h, fp) in self._fresh_cache.items() if h],
+        )
+
+
+def refresh(
+    db: sqlite3.Connection,
+    root: Path,
+    *,
+    symbol_change: float = SYMBOL_CHANGE,
+    file_change: float = FILE_CHANGE,
+    now: float | None = None,
+) -> StaleStats:
+    """Recompute every memory's stale flags from its anchors; returns what was found."""
+    started = time.perf_counter()
+    stats = StaleStats()
+    rows = load_rows(db)
+    stats.anchors = len(rows)
+    has_code = db.execute("SELECT 1 FROM documents WHERE source = 'repo' LIMIT 1").fetchone()
+    findings: list[Finding] = []
+    snapshot: _Snapshot | None = None
+    if rows and has_code:
+        snapshot = _Snapshot(db, root)
+        state = snapshot.state()
+        for row in rows:
+            finding = judge(row, state, symbol_change=symbol_change, file_change=file_change)
+            if finding is not None:
+                findings.append(finding)
+    write_flags(db, findings, now=now)
+    if snapshot is not None:
+        with db:
+            snapshot.save_cache()
+    stats.findings = len(findings)
+    stats.stale_memories = len({f.memory_id for f in findings})
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def write_flags(
+    db: sqlite3.Connection, findings: Iterable[Finding], now: float | None = None
+) -> None:
+    """Replace the `stale` flags with `findings`, keeping when each was first seen."""
+    moment = time.time() if now is None else now
+    since = {
+        (m, a, c): s
+        for m, a, c, s in db.execute(
+            "SELECT memory_id, anchor, cause, since FROM memory_flags WHERE flag = 'stale'"
+        )
+    }
+    with db:
+        db.execute("DELETE FROM memory_flags WHERE flag = 'stale'")
+        db.executemany(
+            "INSERT OR REPLACE INTO memory_flags "
+            "(memory_id, flag, anchor, cause, reason, target, detail, since) "
+            "VALUES (?, 'stale', ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    f.memory_id,
+                    f.anchor,
+                    f.cause,
+                    f.reason,
+                    f.target,
+                    json.dumps(f.to_dict()),
+                    since.get((f.memory_id, f.anchor, f.cause), moment),
+                )
+                for f in findings
+            ],
+        )
+
+
+def stale_findings(
+    db: sqlite3.Connection, memory_ids: Sequence[str] | None = None
+) -> dict[str, list[Finding]]:
+    """The stale findings per memory id (all memories, or only `memory_ids`)."""
+    sql = "SELECT memory_id, detail FROM memory_flags WHERE flag = 'stale'"
+    params: tuple[str, ...] = ()
+    if memory_ids is not None:
+        if not memory_ids:
+            return {}
+        sql += f" AND memory_id IN ({','.join('?' * len(memory_ids))})"
+        params = tuple(memory_ids)
+    out: dict[str, list[Finding]] = defaultdict(list)
+    for memory_id, detail in db.execute(sql + " ORDER BY memory_id, since", params):
+        data = json.loads(detail)
+        out[memory_id].append(
+            Finding(
+                memory_id,
+                data["anchor"],
+                data["cause"],
+                data["reason"],
+                data.get("target"),
+                data.get("change"),
+            )
+        )
+    return dict(out)
