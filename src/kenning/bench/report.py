@@ -23,8 +23,15 @@ class PlotsUnavailable(KenningError):
 
 
 def load_results(folder: Path) -> dict[str, dict[str, Any]]:
-    """Every `<name>.json` in `folder`, keyed by file stem, in suite order."""
-    found = {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    """Every `<suite>[-name].json` in `folder`, keyed by file stem, in suite order.
+
+    Other JSON files (other benchmarks share the folder) are left alone.
+    """
+    found = {
+        p.stem: json.loads(p.read_text())
+        for p in sorted(folder.glob("*.json"))
+        if p.stem.split("-")[0] in {s.split("-")[0] for s in SUITE_ORDER}
+    }
     return dict(sorted(found.items(), key=lambda kv: _order(kv[0])))
 
 
