@@ -44,6 +44,10 @@ def diagnose(ws: Workspace) -> dict[str, Any]:
     on_disk = {memory_doc_path(m.path, ws.project) for m in memories if m.path}
     missing = on_disk - indexed
     extra = indexed - on_disk
+    from kenning.engine.vectors import dense_status
+
+    report["dense"] = dense_status()
+    lines.append(f"dense retrieval: {report['dense']}")
     lines.append(
         f"index: {docs} files, {chunks} chunks, {vectors} vectors "
         f"({chunks - vectors} waiting for embeddings)"

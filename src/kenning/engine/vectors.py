@@ -15,7 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from kenning.errors import EmbeddingError
 from kenning.index.db import get_meta
+
+
+_unavailable: list[str] = []
 
 
 @cache
@@ -26,8 +30,17 @@ def _embedder() -> Any | None:
         embedder = default_embedder()
         embedder.embed(["warm up"])
         return embedder
-    except Exception:  # noqa: BLE001 - no model, no dense retrieval; lexical still works
+    except (ImportError, EmbeddingError) as exc:  # dense retrieval off; lexical and graph go on
+        _unavailable.append(str(exc))
         return None
+
+
+def dense_status() -> str:
+    """'on (<model>)' or 'off: <reason>', for `kenning doctor`."""
+    embedder = _embedder()
+    if embedder is not None:
+        return f"on ({embedder.name}, {embedder.dim} dimensions)"
+    return "off: " + (_unavailable[0] if _unavailable else "no embedder")
 
 
 def embedder_key() -> str | None:
