@@ -208,3 +208,14 @@ def test_codex_starts_kenning_and_sees_its_tools(
     status = codex_mcp_status(npm_clients.bin("codex"))
     assert not status["kenning"].get("toolsError"), status["kenning"]
     assert set(status["kenning"]["tools"]) == TOOLS
+
+
+def test_clients_reach_the_http_server_with_the_token(
+    npm_clients: NpmClients, http_server: HttpServer, project: Path, client_home: Path
+) -> None:
+    connect(project, "claude-code", "--scope", "local", "--url", http_server.url)
+    out = run_client([str(npm_clients.bin("claude")), "mcp", "list"], cwd=project)
+    assert re.search(r"kenning: http://127\.0\.0\.1:\d+/mcp \(HTTP\) - ✔ Connected", out), out
+    connect(project, "codex", "--url", http_server.url)
+    status = codex_mcp_status(npm_clients.bin("codex"))
+    assert set(status["kenning"]["tools"]) == TOOLS, status["kenning"]

@@ -166,3 +166,24 @@ def test_apply_is_atomic_and_keeps_the_file_mode(tiny: Path, client_home: Path) 
     apply(plan("claude-code", tiny))
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert not [p for p in tiny.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_url_entries_carry_the_bearer_token(
+    client: str, tiny: Path, client_home: Path, kenning_home: Path
+) -> None:
+    scope = "user" if client == "codex" else "project"
+    spec = plan(client, tiny, scope=scope)
+    url = "http://127.0.0.1:8765/mcp"
+    run("-C", str(tiny), "connect", client, "--url", url)
+    token = (kenning_home / "mcp-token").read_text().strip()
+    text = spec.path.read_text()
+    data = tomllib.loads(text) if spec.is_toml else json.loads(text)
+    for key in spec.keys:
+        data = data[key]
+    entry = data["kenning"]
+    assert entry["url"] == url and "command" not in entry
+    headers = entry["http_headers" if client == "codex" else "headers"]
+    assert headers == {"Authorization": f"Bearer {token}"}
+    with pytest.raises(ConnectError, match="not a server URL"):
+        plan(client, tiny, scope=scope, http=("ftp://x", token))

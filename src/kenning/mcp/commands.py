@@ -143,6 +143,12 @@ def _serve_http(
 @click.option(
     "--name", default="kenning", show_default=True, help="The server's name in the config."
 )
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Point at a running `kenning mcp --http` (e.g. http://127.0.0.1:8765/mcp) with the "
+    "bearer token, instead of launching kenning over stdio.",
+)
 @click.pass_context
 def connect(
     ctx: click.Context,
@@ -151,11 +157,13 @@ def connect(
     print_only: bool,
     list_all: bool,
     name: str,
+    url: str | None,
 ) -> None:
     """Register this project's kenning MCP server with a coding client.
 
     CLIENT is claude-code, codex, gemini, cursor or vscode. The entry launches this kenning with
-    -C <project> over stdio; other servers in the file are kept, and the old file is backed up.
+    -C <project> over stdio (or, with --url, reaches a running HTTP server with the token); other
+    servers in the file are kept, and the old file is backed up in kenning's user dir.
 
     Example: kenning connect claude-code --scope project
     """
@@ -170,8 +178,14 @@ def connect(
         return
     if client is None:
         raise click.UsageError(f"name a client ({', '.join(clients.CLIENTS)}) or pass --list")
+    http: tuple[str, str] | None = None
+    if url is not None:
+        from kenning.config import user_home
+        from kenning.mcp.security import TOKEN_FILE, load_or_create_token
+
+        http = (url, load_or_create_token(user_home() / TOKEN_FILE)[0])
     try:
-        plan = clients.plan(client, project, scope=scope, name=name)
+        plan = clients.plan(client, project, scope=scope, name=name, http=http)
     except KenningError as exc:
         raise click.ClickException(str(exc)) from None
     if print_only:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kenning.config import user_home
 from kenning.errors import KenningError
@@ -143,11 +144,21 @@ def _client(name: str) -> str:
     return key
 
 
-def plan(client: str, project: Path, *, scope: str | None = None, name: str = "kenning") -> Plan:
+def plan(
+    client: str,
+    project: Path,
+    *,
+    scope: str | None = None,
+    name: str = "kenning",
+    http: tuple[str, str] | None = None,
+) -> Plan:
     """Decide where and what to write for `client` (nothing is read or written).
 
+    With `http` = (url, token) the entry points at a running `kenning mcp --http` and sends the
+    bearer token; otherwise it launches this kenning over stdio for `project`.
+
     Raises:
-        ConnectError: unknown client, a scope the client does not have, or a bad server name.
+        ConnectError: unknown client, a scope the client does not have, a bad server name or URL.
     """
     client = _client(client)
     scope = scope or SCOPES[client][0]
@@ -159,18 +170,11 @@ def plan(client: str, project: Path, *, scope: str | None = None, name: str = "k
         raise ConnectError(f"server name {name!r}: use letters, digits, '-' and '_'")
     project = project.absolute()
     path, keys = config_location(client, scope, project)
-    command, args = launch_command(project)
-    entry: dict[str, Any]
-    if client == "claude-code":
-        entry = {"type": "stdio", "command": command, "args": args, "env": {}}
-    elif client == "vscode":
-        entry = {"type": "stdio", "command": command, "args": args}
-    elif client == "cursor":
-        entry = {"command": command, "args": args, "env": {}}
-    else:
-        entry = {"command": command, "args": args}
     notes: list[str] = []
-    if scope == "user":
+    entry = http_entry(client, *http) if http else stdio_entry(client, project)
+    if http and scope == "project":
+        notes.append(f"{path.name} now holds the bearer token: keep it out of git")
+    if scope == "user" and not http:
         notes.append(f"a user-level entry serves {project} in every folder you open")
     if client == "claude-code" and scope == "project":
         notes.append(
@@ -180,6 +184,37 @@ def plan(client: str, project: Path, *, scope: str | None = None, name: str = "k
     if client == "gemini" and scope == "project":
         notes.append("Gemini CLI starts project servers only in a trusted folder (/permissions)")
     return Plan(client, scope, path, keys, name, entry, tuple(notes))
+
+
+def stdio_entry(client: str, project: Path) -> dict[str, Any]:
+    """The entry that launches this kenning's stdio server for `project`."""
+    command, args = launch_command(project)
+    if client == "claude-code":
+        return {"type": "stdio", "command": command, "args": args, "env": {}}
+    if client == "vscode":
+        return {"type": "stdio", "command": command, "args": args}
+    if client == "cursor":
+        return {"command": command, "args": args, "env": {}}
+    return {"command": command, "args": args}
+
+
+def http_entry(client: str, url: str, token: str) -> dict[str, Any]:
+    """The entry for a streamable HTTP server at `url` that wants `token`.
+
+    Raises:
+        ConnectError: the URL is not http(s)://host[:port]/path.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not parts.path:
+        raise ConnectError(f"{url!r} is not a server URL like http://127.0.0.1:8765/mcp")
+    auth = {"Authorization": f"Bearer {token}"}
+    if client == "codex":
+        return {"url": url, "http_headers": auth}
+    if client == "cursor":
+        return {"url": url, "headers": auth}
+    if client == "gemini":
+        return {"url": url, "type": "http", "headers": auth}
+    return {"type": "http", "url": url, "headers": auth}
 
 
 # ---- applying --------------------------------------------------------------------------------
@@ -405,11 +440,13 @@ class Configured:
         elif self.project is None:
             state = "-"
         else:
-            state = "this project" if Path(self.project) == here else f"serves {self.project}"
+            state = "this project" if self.project == str(here) else f"serves {self.project}"
         return f"{self.client:<12} {self.scope:<8} {state:<24} {self.path}"
 
 
 def _project_of(entry: Any) -> str:
+    if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+        return str(entry["url"])
     args = entry.get("args") if isinstance(entry, dict) else None
     if isinstance(args, list) and "-C" in args[:-1]:
         return str(args[args.index("-C") + 1])
