@@ -20,15 +20,17 @@ user told review to ignore (`anchors_ignored:`) are skipped. Planning (`judge`) 
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
 import sqlite3
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 from kenning.hygiene import git
 from kenning.hygiene.anchors import (
@@ -148,25 +150,40 @@ def write_anchors(db: sqlite3.Connection, doc_id: int, memory: Memory) -> None:
 # ---- judging ---------------------------------------------------------------------------------
 
 
-@dataclass
-class CodeState:
+class CodeState(Protocol):
     """What the code looks like now, as much as judging anchors needs."""
 
-    files: set[str]
-    symbols: dict[str, set[str]]  # path -> qualnames
-    by_qualname: dict[str, list[str]]  # qualname -> paths
-    fp_now: Callable[[str, str | None], str | None]  # (path, symbol) -> fingerprint now
-    symbol_fps: Callable[[str], dict[str, str]]  # path -> {qualname: fingerprint}
-    moves: Callable[[AnchorRow], git.Move | None]  # what git says happened to a missing path
-    glob_matches: Callable[[str], bool]
-    by_name: dict[str, list[str]] = field(default_factory=dict)  # file name -> paths
-
     def resolve(self, path: str) -> str | None:
-        if path in self.files:
-            return path
-        tail = "/" + path
-        found = [f for f in self.by_name.get(PurePosixPath(path).name, ()) if f.endswith(tail)]
-        return found[0] if len(found) == 1 else None
+        """The indexed file `path` names (exactly, or as the one path ending so)."""
+        ...
+
+    def symbols_in(self, path: str) -> set[str]:
+        """Qualified names defined in `path`."""
+        ...
+
+    def paths_defining(self, qualname: str) -> list[str]:
+        """Files that define `qualname`."""
+        ...
+
+    def files_named(self, name: str) -> list[str]:
+        """Indexed files with this file name, in any folder."""
+        ...
+
+    def fp_now(self, path: str, symbol: str | None) -> str | None:
+        """The fingerprint of the file or symbol as it is now."""
+        ...
+
+    def symbol_fps(self, path: str) -> dict[str, str]:
+        """The fingerprint of every definition in `path`."""
+        ...
+
+    def moves(self, row: AnchorRow) -> git.Move | None:
+        """What git says happened to a path since the memory was recorded."""
+        ...
+
+    def glob_matches(self, glob: str) -> bool:
+        """True when some file matches `glob`."""
+        ...
 
 
 def judge(
@@ -199,7 +216,7 @@ def judge(
         return _moved_file(row, move, code)
     if row.symbol is None:
         return _changed(row, path, code.fp_now(path, None), file_change)
-    if row.symbol in code.symbols.get(path, set()):
+    if row.symbol in code.symbols_in(path):
         return _changed(row, path, code.fp_now(path, row.symbol), symbol_change)
     return _missing_symbol(row, path, code)
 
@@ -211,7 +228,7 @@ def _moved_file(row: AnchorRow, move: git.Move, code: CodeState) -> Finding:
             if elsewhere is not None:
                 return elsewhere
         return Finding(row.memory_id, row.key, "deleted", f"`{row.path}` was deleted")
-    if row.symbol and row.symbol not in code.symbols.get(move.new, set()):
+    if row.symbol and row.symbol not in code.symbols_in(move.new):
         elsewhere = _symbol_elsewhere(row, code, exclude=row.path)
         if elsewhere is not None:
             return elsewhere
@@ -269,7 +286,7 @@ def _missing_symbol(row: AnchorRow, path: str, code: CodeState) -> Finding:
 
 def _symbol_elsewhere(row: AnchorRow, code: CodeState, exclude: str) -> Finding | None:
     assert row.symbol is not None
-    others = [p for p in code.by_qualname.get(row.symbol, []) if p != exclude]
+    others = [p for p in code.paths_defining(row.symbol) if p != exclude]
     if not others:
         return None
     if row.fp is not None and len(others) > 1:
@@ -288,7 +305,7 @@ def _same_content_elsewhere(row: AnchorRow, code: CodeState) -> git.Move | None:
     """A file moved without git (or not yet staged): same name, same content, another folder."""
     if row.symbol is not None or row.fp is None:
         return None
-    for candidate in code.by_name.get(PurePosixPath(row.path).name, ()):
+    for candidate in code.files_named(PurePosixPath(row.path).name):
         now = code.fp_now(candidate, None)
         if now is not None and similarity(row.fp, now) >= SAME_CODE:
             return git.Move(row.path, candidate)
@@ -320,43 +337,77 @@ def load_rows(db: sqlite3.Connection) -> list[AnchorRow]:
 
 
 class _Snapshot:
-    """Builds a `CodeState` from the index, reading files only for the anchors that need it."""
+    """The `CodeState` of an index: queried lazily, files read only for anchors that need it."""
 
     def __init__(self, db: sqlite3.Connection, root: Path) -> None:
         self.db = db
         self.root = root
         self.code = Code(root, db)
-        self.doc_hash = dict(
+        self.doc_hash: dict[str, str] = dict(
             db.execute("SELECT path, hash FROM documents WHERE source = 'repo'").fetchall()
         )
-        self.symbols: dict[str, set[str]] = defaultdict(set)
-        self.by_qualname: dict[str, list[str]] = defaultdict(list)
-        for path, qualname in db.execute("SELECT path, qualname FROM symbols"):
-            self.symbols[path].add(qualname)
-            self.by_qualname[qualname].append(path)
-        self.by_name: dict[str, list[str]] = defaultdict(list)
-        skipped = [p for (p,) in db.execute("SELECT path FROM skipped")]
-        self.all_files = set(self.doc_hash) | set(skipped)
-        for path in self.all_files:
-            self.by_name[PurePosixPath(path).name].append(path)
-        self._cache: dict[tuple[str, str], tuple[str, str | None]] = {
+        self._all_files: list[str] | None = None
+        self._symbols: dict[str, set[str]] = {}
+        self._globs: dict[str, bool] = {}
+        self._loaded: dict[tuple[str, str], tuple[str, str | None]] = {
             (p, s): (h, fp)
             for p, s, h, fp in db.execute("SELECT path, symbol, doc_hash, fp FROM anchor_state")
         }
-        self._fresh_cache: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._fresh: dict[tuple[str, str], tuple[str, str | None]] = {}
         self._moves: dict[str, dict[str, git.Move]] = {}
         self._bases: dict[float, str | None] = {}
         self.is_repo = git.is_repo(root)
 
+    @property
+    def all_files(self) -> list[str]:
+        """Indexed and skipped files, sorted (skipped ones still exist: globs may match them)."""
+        if self._all_files is None:
+            skipped = [p for (p,) in self.db.execute("SELECT path FROM skipped")]
+            self._all_files = sorted({*self.doc_hash, *skipped})
+        return self._all_files
+
+    def resolve(self, path: str) -> str | None:
+        if path in self.doc_hash:
+            return path
+        tail = "/" + path
+        found = [f for f in self.files_named(PurePosixPath(path).name) if f.endswith(tail)]
+        return found[0] if len(found) == 1 else None
+
+    def symbols_in(self, path: str) -> set[str]:
+        if path not in self._symbols:
+            self._symbols[path] = {
+                q
+                for (q,) in self.db.execute("SELECT qualname FROM symbols WHERE path = ?", (path,))
+            }
+        return self._symbols[path]
+
+    def paths_defining(self, qualname: str) -> list[str]:
+        name = qualname.rsplit(".", 1)[-1]
+        return sorted(
+            {
+                p
+                for (p,) in self.db.execute(
+                    "SELECT path FROM symbols WHERE name = ? AND qualname = ?", (name, qualname)
+                )
+            }
+        )
+
+    def files_named(self, name: str) -> list[str]:
+        if not name:
+            return []
+        return [p for p in self.doc_hash if p == name or p.endswith("/" + name)]
+
     def fp_now(self, path: str, symbol: str | None) -> str | None:
         key = (path, symbol or "")
         digest = self.doc_hash.get(path, "")
-        cached = self._cache.get(key)
-        if cached is not None and cached[0] == digest and digest:
-            self._fresh_cache[key] = cached
+        if key in self._fresh:
+            return self._fresh[key][1]
+        cached = self._loaded.get(key)
+        if cached is not None and digest and cached[0] == digest:
+            self._fresh[key] = cached
             return cached[1]
         fp = fingerprint_of(self.code, Anchor(path, symbol))
-        self._fresh_cache[key] = (digest, fp)
+        self._fresh[key] = (digest, fp)
         return fp
 
     def symbol_fps(self, path: str) -> dict[str, str]:
@@ -389,35 +440,45 @@ class _Snapshot:
         if move is None and "/" not in row.path:  # a bare file name: a unique path suffix
             found = [m for p, m in table.items() if p.endswith("/" + row.path)]
             move = found[0] if len(found) == 1 else None
-        if move is not None and move.new is not None and move.new not in self.all_files:
+        if move is not None and move.new is not None and move.new not in self.doc_hash:
             # Renamed, then deleted or renamed again outside git's view: say what is true now.
             resolved = move.new if (self.root / move.new).exists() else None
             move = git.Move(move.old, resolved, move.similarity)
         return move
 
     def glob_matches(self, glob: str) -> bool:
-        from kenning.engine.brief import scope_matches
-
-        return any(scope_matches(glob, path) for path in self.all_files)
-
-    def state(self) -> CodeState:
-        return CodeState(
-            files=set(self.doc_hash),
-            symbols=self.symbols,
-            by_qualname=self.by_qualname,
-            fp_now=self.fp_now,
-            symbol_fps=self.symbol_fps,
-            moves=self.moves,
-            glob_matches=self.glob_matches,
-            by_name=self.by_name,
-        )
+        if glob not in self._globs:
+            self._globs[glob] = _any_match(glob, self.all_files)
+        return self._globs[glob]
 
     def save_cache(self) -> None:
-        self.db.execute("DELETE FROM anchor_state")
+        changed = [
+            (p, s, h, fp)
+            for (p, s), (h, fp) in self._fresh.items()
+            if h and self._loaded.get((p, s)) != (h, fp)
+        ]
         self.db.executemany(
-            "INSERT INTO anchor_state (path, symbol, doc_hash, fp) VALUES (?, ?, ?, ?)",
-            [(p, s, h, fp) for (p, s), (h, fp) in self._fresh_cache.items() if h],
+            "INSERT OR REPLACE INTO anchor_state (path, symbol, doc_hash, fp) VALUES (?, ?, ?, ?)",
+            changed,
         )
+
+
+def _any_match(glob: str, paths: list[str]) -> bool:
+    """True when a gitignore-style `glob` matches one of the sorted `paths`."""
+    from kenning.engine.brief import scope_matches
+
+    clean = glob.strip().removeprefix("./").lstrip("/")
+    literal = re.split(r"[*?\[]", clean, maxsplit=1)[0]
+    # A glob with a slash before its end is anchored at the root: only paths under its literal
+    # folder can match, and they sit together in the sorted list.
+    anchored = "/" in clean.rstrip("/")
+    prefix = literal.rsplit("/", 1)[0] + "/" if anchored and "/" in literal else ""
+    for path in paths[bisect.bisect_left(paths, prefix) :]:
+        if not path.startswith(prefix):
+            break
+        if scope_matches(glob, path):
+            return True
+    return False
 
 
 def refresh(
@@ -438,9 +499,8 @@ def refresh(
     snapshot: _Snapshot | None = None
     if rows and has_code:
         snapshot = _Snapshot(db, root)
-        state = snapshot.state()
         for row in rows:
-            finding = judge(row, state, symbol_change=symbol_change, file_change=file_change)
+            finding = judge(row, snapshot, symbol_change=symbol_change, file_change=file_change)
             if finding is not None:
                 findings.append(finding)
     write_flags(db, findings, now=now)
