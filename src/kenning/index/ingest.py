@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from kenning._fs import file_lock
 from kenning.config import Project, load_settings, setting
 from kenning.errors import MemoryFormatError
+from kenning.hygiene.staleness import write_anchors
 from kenning.index import instructions
 from kenning.index.chunk import Chunk, ParsedFile, parse_file
 from kenning.index.db import get_meta, open_index, set_meta
@@ -127,6 +128,7 @@ class Indexer:
             self.rebuilt = False
         self.db = db
         settings = load_settings(project)
+        self.settings = settings
         self.exclude: list[str] = list(setting(settings, "index.exclude", []) or [])
         self.max_bytes = (
             int(setting(settings, "index.max_file_kb", DEFAULT_MAX_BYTES // 1024)) * 1024
@@ -171,6 +173,8 @@ class Indexer:
                     None if structure_changed or stats.rebuilt else changed_mem_docs
                 )
             self._refresh_cochange()
+            if stats.changed or get_meta(self.db, "stale_checked") is None:
+                self._refresh_staleness()
             if stats.changed:
                 with self.db:
                     gen = int(get_meta(self.db, "generation", "0") or 0) + 1
@@ -190,6 +194,7 @@ class Indexer:
             written = self._index_memories(stats)
             if stats.changed:
                 self._relink_mentions(written)
+                self._refresh_staleness()
                 with self.db:
                     gen = int(get_meta(self.db, "generation", "0") or 0) + 1
                     set_meta(self.db, "generation", str(gen))
@@ -594,6 +599,7 @@ class Indexer:
                 "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'supersedes', 1.0, ?)",
                 (node, f"mem:{memory.supersedes}", doc_id),
             )
+        write_anchors(self.db, doc_id, memory)
 
     # ---- edges ---------------------------------------------------------------------------
 
@@ -698,6 +704,19 @@ class Indexer:
                 [(f"file:{a}", f"file:{b}", float(n)) for (a, b), n in pairs.items()],
             )
             set_meta(self.db, "cochange_head", head.strip())
+
+    def _refresh_staleness(self) -> None:
+        """Flag memories whose anchored code was deleted, renamed or rewritten (see hygiene)."""
+        from kenning.hygiene.staleness import FILE_CHANGE, SYMBOL_CHANGE, refresh
+
+        refresh(
+            self.db,
+            self.project.root,
+            symbol_change=float(setting(self.settings, "hygiene.symbol_change", SYMBOL_CHANGE)),
+            file_change=float(setting(self.settings, "hygiene.file_change", FILE_CHANGE)),
+        )
+        with self.db:
+            set_meta(self.db, "stale_checked", str(time.time()))
 
     def _save_skipped(self, skipped: dict[str, str]) -> None:
         with self.db:

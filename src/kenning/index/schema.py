@@ -107,6 +107,49 @@ def m002_redactions(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE redactions (path TEXT PRIMARY KEY, count INTEGER NOT NULL)")
 
 
+@migration
+def m003_hygiene(db: sqlite3.Connection) -> None:
+    """Memory anchors, the fingerprints they were last checked against, and stale flags.
+
+    Also indexes symbols by path: the staleness pass looks up the symbols of anchored files.
+    """
+    db.executescript(
+        """
+        CREATE TABLE anchors (
+            memory_id TEXT NOT NULL,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            symbol TEXT,
+            fp TEXT,
+            origin TEXT NOT NULL,
+            base TEXT,
+            created REAL
+        );
+        CREATE INDEX anchors_memory ON anchors(memory_id);
+        CREATE INDEX anchors_doc ON anchors(doc_id);
+        CREATE INDEX symbols_path ON symbols(path);
+        CREATE TABLE anchor_state (
+            path TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            doc_hash TEXT NOT NULL,
+            fp TEXT,
+            PRIMARY KEY (path, symbol)
+        );
+        CREATE TABLE memory_flags (
+            memory_id TEXT NOT NULL,
+            flag TEXT NOT NULL,
+            anchor TEXT NOT NULL,
+            cause TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            target TEXT,
+            detail TEXT NOT NULL,
+            since REAL NOT NULL,
+            PRIMARY KEY (memory_id, flag, anchor)
+        );
+        """
+    )
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
