@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -324,12 +324,42 @@ def normalized(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-class MemoryStore:
-    """Reads and writes the project's and the user's memory files."""
+class WriteHooks(Protocol):
+    """What a workspace adds to a write: provenance and anchors, near-duplicate checks."""
 
-    def __init__(self, project_dir: Path | None, personal_dir: Path | None) -> None:
+    def prepare(self, memory: Memory, files: Sequence[str]) -> Memory:
+        """The memory to write, with provenance and anchors filled in."""
+        ...
+
+    def find_duplicate(self, store: MemoryStore, memory: Memory) -> tuple[Memory, float] | None:
+        """An active memory that says what `memory` says, with the similarity."""
+        ...
+
+    def merge(self, existing: Memory, new: Memory) -> Memory:
+        """`existing` with what `new` adds."""
+        ...
+
+
+DUPLICATE_POLICIES = ("refuse", "merge", "keep")
+
+
+class MemoryStore:
+    """Reads and writes the project's and the user's memory files.
+
+    With `hooks` set (a workspace sets them), every write is logged to the store's append-only
+    audit log (`kenning.hygiene.audit`), new memories get provenance and anchors, and a
+    near-duplicate of an active memory is refused or merged.
+    """
+
+    def __init__(
+        self,
+        project_dir: Path | None,
+        personal_dir: Path | None,
+        hooks: WriteHooks | None = None,
+    ) -> None:
         self.project_dir = project_dir
         self.personal_dir = personal_dir
+        self.hooks = hooks
         self.problems: list[MemoryFormatError] = []
 
     def _dir(self, personal: bool) -> Path:
@@ -432,17 +462,24 @@ class MemoryStore:
         source: str = "cli",
         personal: bool = False,
         extra: dict[str, Any] | None = None,
+        files: Sequence[str] = (),
+        on_duplicate: str = "refuse",
     ) -> Memory:
         """Write a new memory and return it. When it supersedes another, that one is marked.
 
         An active memory of the same kind with the same words is returned instead of a copy.
+        With hooks, `files` are extra anchors, and a near-duplicate is refused (`on_duplicate`
+        "refuse"), folded into the existing memory ("merge", which is returned) or kept ("keep").
 
         Raises:
             InvalidMemory: bad kind, empty text, bad scope, unknown `supersedes` id.
+            NearDuplicate: (an InvalidMemory) a near-duplicate, with `on_duplicate="refuse"`.
         """
         kind = (kind or "").strip().lower()
         if kind not in KINDS:
             raise InvalidMemory(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        if on_duplicate not in DUPLICATE_POLICIES:
+            raise InvalidMemory(f"on_duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
         if not text or not text.strip():
             raise InvalidMemory("nothing to remember: the text is empty")
         head, body = _title_and_body(text, title)
@@ -461,31 +498,67 @@ class MemoryStore:
                 duplicate = self._find_duplicate(kind, head, body)
                 if duplicate is not None:
                     return duplicate
-            while True:
-                memory = Memory(
-                    id=new_id(kind, head),
-                    kind=kind,
-                    title=head,
-                    body=body,
-                    created=now,
-                    updated=now,
-                    supersedes=old.id if old else None,
-                    scope=tuple(scope),
-                    aliases=tuple(aliases),
-                    tags=tuple(tags),
-                    source=source,
-                    extra=dict(extra or {}),
-                    personal=personal,
+            memory = Memory(
+                id=new_id(kind, head),
+                kind=kind,
+                title=head,
+                body=body,
+                created=now,
+                updated=now,
+                supersedes=old.id if old else None,
+                scope=tuple(scope),
+                aliases=tuple(aliases),
+                tags=tuple(tags),
+                source=source,
+                extra=dict(extra or {}),
+                personal=personal,
+            )
+            validate(memory)
+            if self.hooks is not None:
+                memory = self.hooks.prepare(memory, files)
+                near = (
+                    None
+                    if old or on_duplicate == "keep"
+                    else self.hooks.find_duplicate(self, memory)
                 )
-                validate(memory)
+                if near is not None:
+                    return self._settle_duplicate(near, memory, on_duplicate)
+            while True:
                 path = folder / f"{memory.id}.md"
                 if atomic_create(path, render_memory(memory)):
                     break
+                memory = replace(memory, id=new_id(kind, head))
+            memory = replace(memory, path=path)
+            self._audit("add", memory)
             if old is not None and old.path is not None:
-                atomic_replace(
-                    old.path, render_memory(replace(old, status="superseded", updated=now))
-                )
-        return replace(memory, path=path)
+                marked = replace(old, status="superseded", updated=now)
+                atomic_replace(old.path, render_memory(marked))
+                self._audit("supersede", marked, old, by=memory.id)
+        return memory
+
+    def _settle_duplicate(
+        self, near: tuple[Memory, float], memory: Memory, on_duplicate: str
+    ) -> Memory:
+        existing, score = near
+        if on_duplicate == "merge" and self.hooks is not None and existing.path is not None:
+            merged = self.hooks.merge(existing, memory)
+            if merged != existing:
+                validate(merged)
+                atomic_replace(existing.path, render_memory(merged))
+                self._audit("merge", merged, existing, similarity=round(score, 3))
+            return merged
+        from kenning.hygiene.dedupe import NearDuplicate
+
+        raise NearDuplicate(existing, score)
+
+    def _audit(
+        self, action: str, memory: Memory, before: Memory | None = None, **detail: Any
+    ) -> None:
+        if self.hooks is None:
+            return  # a bare store (imports, sync, tests) writes its memory files and nothing else
+        from kenning.hygiene.audit import record
+
+        record(self._dir(memory.personal), action, memory, before, **detail)
 
     def _find_duplicate(self, kind: str, title: str, body: str) -> Memory | None:
         key = normalized(f"{title} {body}")
@@ -523,6 +596,8 @@ class MemoryStore:
             fresh = replace(current, updated=_now(), **changes)
             validate(fresh)
             atomic_replace(path, render_memory(fresh))
+            action = "retire" if fresh.status == "retired" != current.status else "update"
+            self._audit(action, fresh, current)
         return fresh
 
     def retire(self, memory_id: str) -> Memory:
