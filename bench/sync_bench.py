@@ -177,7 +177,7 @@ def bench_team(clients: int, requests: int, limit_s: float, seed: int = 8) -> di
     from mcp.client.streamable_http import streamable_http_client
 
     from kenning.sync.localpg import LocalPostgres
-    from kenning.sync.pgstore import TeamDatabase
+    from kenning.sync.pgstore import ALL_SPACES, TeamDatabase
     from mcp import Client
 
     project = "github.com/acme/bench"
@@ -276,7 +276,8 @@ def bench_team(clients: int, requests: int, limit_s: float, seed: int = 8) -> di
         rows = admin.run(
             lambda c: c.execute(
                 "SELECT id, space, visibility, owner FROM kenning_memories"
-            ).fetchall()
+            ).fetchall(),
+            spaces=ALL_SPACES,
         )
         stored = {(r[0], r[2]) for r in rows}
         owner_of = {r[0]: r[3] for r in rows if r[2] == "personal"}

@@ -19,6 +19,7 @@ from kenning.engine.brief import DEFAULT_BUDGET, BriefEngine
 from kenning.engine.pack import Packet
 from kenning.engine.retrieve import CODE_KINDS, MEMORY_KINDS, Hit
 from kenning.errors import InvalidMemory
+from kenning.hygiene.hooks import WorkspaceHooks
 from kenning.index.ingest import Indexer, IndexStats, Progress
 from kenning.memory import Memory, MemoryStore, iter_kinds
 
@@ -33,7 +34,11 @@ class Workspace:
     def __init__(self, project: Project) -> None:
         self.project = project
         self.settings: dict[str, Any] = load_settings(project)
-        self.store = MemoryStore(project.memories_dir, project.personal_memories_dir)
+        self.store = MemoryStore(
+            project.memories_dir,
+            project.personal_memories_dir,
+            hooks=WorkspaceHooks(project.root, self._built_index),
+        )
         self._db: sqlite3.Connection | None = None
         self._engine: BriefEngine | None = None
         self._indexer: Indexer | None = None
@@ -60,6 +65,10 @@ class Workspace:
     @property
     def db(self) -> sqlite3.Connection:
         return self._open_indexer().db
+
+    def _built_index(self) -> sqlite3.Connection | None:
+        """The index connection when an index exists on disk (never creates one)."""
+        return self.db if self._db is not None or self.project.index_path.exists() else None
 
     def index(
         self,
@@ -153,7 +162,12 @@ class Workspace:
     # ---- writing -------------------------------------------------------------------------
 
     def remember(self, text: str, kind: str, *, personal: bool = False, **fields: Any) -> Memory:
-        """Store a memory and index it right away."""
+        """Store a memory and index it right away.
+
+        `fields` go to `MemoryStore.add`: title, scope, aliases, tags, supersedes, source, extra,
+        `files` (paths or `path::Symbol` to anchor it to) and `on_duplicate` ("refuse", the
+        default, raises `NearDuplicate`; "merge" folds it into the existing memory; "keep").
+        """
         if kind in ("preference", "person") and fields.get("scope"):
             raise InvalidMemory(f"a {kind} has no path scope; scopes are for rules and decisions")
         memory = self.store.add(text, kind, personal=personal, **fields)

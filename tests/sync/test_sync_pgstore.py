@@ -7,6 +7,7 @@ from synchelp import FakeEmbedder
 
 from kenning.errors import InvalidMemory, MemoryNotFound
 from kenning.memory import MemoryStore
+from kenning.sync.errors import StoreUnavailable
 from kenning.sync.pgstore import Principal, TeamDatabase
 from kenning.sync.store import Store
 
@@ -32,7 +33,7 @@ def test_migrations_create_the_tables_once_and_enable_vectors(pg_url: str) -> No
     names = first.run(
         lambda c: [r[0] for r in c.execute("SELECT name FROM _kenning_migrations ORDER BY name")]
     )
-    assert names == ["0001_core", "0002_vectors_256"]
+    assert names == ["0001_core", "0002_vectors_256", "0003_row_level_security"]
     assert first.vector_dim == second.vector_dim == 256
     first.close()
     second.close()
@@ -116,7 +117,7 @@ def test_fts_only_on_a_postgresql_without_pgvector(system_pg_cluster: object) ->
     hit = s.add("Webhook sender retries with exponential backoff", "decision")
     assert [h.memory.id for h in s.search("webhook retries")] == [hit.id]
     db.close()
-    with pytest.raises(Exception, match="no pgvector"):
+    with pytest.raises(StoreUnavailable, match="no pgvector"):
         TeamDatabase(url, vectors=True, embedder=FakeEmbedder())
 
 
@@ -149,3 +150,38 @@ def test_a_database_restart_during_writes_loses_nothing(pg_cluster: object, pg_u
     assert len(written) == 160 and set(written) == stored
     assert db.retries > 0
     db.close()
+
+
+def test_row_level_security_hides_other_users_rows_even_from_an_unfiltered_query(
+    pg_url: str,
+) -> None:
+    import psycopg
+
+    admin = TeamDatabase(pg_url, embedder=FakeEmbedder())  # migrations, as the superuser
+    admin.close()
+    role = f"app_{pg_url.rsplit('/', 1)[1]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}")
+    app_url = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+    db = TeamDatabase(app_url, embedder=FakeEmbedder())  # an ordinary role: row security binds
+    try:
+        ana, ben = Principal("ana", APP), Principal("ben", APP)
+        secret = db.store(ana).add("Ana's private note", "note", personal=True)
+        shared = db.store(ana).add("The project note", "note")
+
+        def everything(conn: psycopg.Connection) -> set[str]:
+            return {r[0] for r in conn.execute("SELECT id FROM kenning_memories")}  # no filter
+
+        assert db.run(everything, spaces=ben.spaces) == {shared.id}
+        assert db.run(everything, spaces=ana.spaces) == {shared.id, secret.id}
+        assert db.run(everything) == set()  # no spaces set: nothing (fail closed)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            db.run(
+                lambda c: c.execute(
+                    "UPDATE kenning_memories SET space = 'user:ana' WHERE id = %s", (shared.id,)
+                ),
+                spaces=ben.spaces,
+            )
+    finally:
+        db.close()

@@ -9,9 +9,12 @@
 - `project:<identity key>`: shared by everyone working on that project (see `identity.py`);
 - `user:<name>`: one user's personal memories, which follow them across projects.
 
-Permissions are enforced in every statement: a query only ever names the caller's spaces, so a
-user's personal memories are never read, listed, searched or changed by anyone else (they are
-not even reported as existing). Rows carry their author.
+Permissions are enforced twice. Every statement names only the caller's spaces, and under it
+PostgreSQL's row-level security admits only the rows of the spaces set for the transaction
+(`kenning.spaces`), so even a faulty query cannot read another user's personal memories. They
+are never read, listed, searched or changed by anyone else, and not even reported as existing.
+Row security does not bind a superuser: run the server as an ordinary role (the table owner is
+bound too). Rows carry their author.
 
 Search is PostgreSQL full-text (`tsvector`, GIN index) and, when the `vector` extension is
 available, pgvector cosine distance over embeddings of the same local model the SQLite index
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 
     from kenning.index.embed import Embedder
 
-__all__ = ["Principal", "PostgresStore", "SearchHit", "TeamDatabase", "hash_token"]
+__all__ = ["ALL_SPACES", "Principal", "PostgresStore", "SearchHit", "TeamDatabase", "hash_token"]
 
 T = TypeVar("T")
 TOKEN_PREFIX = "knt_"
@@ -148,6 +151,35 @@ _MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
 ]
+
+
+# Defence in depth under the filters in every statement: PostgreSQL itself only returns (and
+# only accepts) rows of the spaces named in the transaction's `kenning.spaces` setting, which
+# `TeamDatabase.run` sets from the caller's principal. Unset, nothing is visible (fail closed);
+# "*" is the administrator's view. FORCE applies it to the table's owner too; a superuser
+# bypasses row security, so the server should connect as an ordinary role.
+_MIGRATIONS.append(
+    (
+        "0003_row_level_security",
+        """
+        ALTER TABLE kenning_memories ENABLE ROW LEVEL SECURITY;
+        ALTER TABLE kenning_memories FORCE ROW LEVEL SECURITY;
+        CREATE POLICY kenning_spaces ON kenning_memories
+            USING (
+                coalesce(current_setting('kenning.spaces', true), '') = '*'
+                OR space = ANY (string_to_array(
+                    coalesce(current_setting('kenning.spaces', true), ''), E'\\n'))
+            )
+            WITH CHECK (
+                coalesce(current_setting('kenning.spaces', true), '') = '*'
+                OR space = ANY (string_to_array(
+                    coalesce(current_setting('kenning.spaces', true), ''), E'\\n'))
+            );
+        """,
+    )
+)
+ALL_SPACES: tuple[str, ...] = ("*",)
+"""`spaces` for administrative work that must see every row (migrations, counts, exports)."""
 
 
 def _vector_migration(dim: int) -> tuple[str, str]:
@@ -255,11 +287,19 @@ class TeamDatabase:
 
     # ---- plumbing ------------------------------------------------------------------------
 
-    def run(self, work: Callable[[psycopg.Connection[Any]], T], *, transaction: bool = True) -> T:
+    def run(
+        self,
+        work: Callable[[psycopg.Connection[Any]], T],
+        *,
+        transaction: bool = True,
+        spaces: Sequence[str] | None = None,
+    ) -> T:
         """Run `work` in one transaction, retrying on a dropped connection.
 
-        Reads pass `transaction=False`: each statement then commits on its own, which saves the
-        BEGIN and COMMIT round trips (a third of a small read's time).
+        `spaces` are the memory spaces the work may touch (a principal's `spaces`, or
+        `ALL_SPACES`): row-level security admits no other rows of `kenning_memories`. Work that
+        does not touch memories passes none, and may pass `transaction=False` to save the BEGIN
+        and COMMIT round trips.
 
         Raises:
             StoreUnavailable: the database stayed unreachable for `retry_seconds`.
@@ -271,9 +311,16 @@ class TeamDatabase:
         while True:
             try:
                 with self._pool.connection() as conn:
-                    if not transaction:
+                    if spaces is None and not transaction:
                         return work(conn)
                     with conn.transaction():
+                        if spaces is not None:
+                            # Local to this transaction: a pooled connection never carries one
+                            # caller's spaces into the next caller's work.
+                            conn.execute(
+                                "SELECT set_config('kenning.spaces', %s, true)",
+                                ("\n".join(spaces),),
+                            )
                         return work(conn)
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
@@ -293,10 +340,14 @@ class TeamDatabase:
     def _migrate(self) -> None:
         def apply(conn: psycopg.Connection[Any]) -> int | None:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('kenning_migrations'))")
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS _kenning_migrations ("
-                "name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
+            # Checked first: a role without CREATE on the schema (a server connecting as an
+            # ordinary role to a database set up by an administrator) must still start.
+            exists = conn.execute("SELECT to_regclass('_kenning_migrations')").fetchone()
+            if exists is None or exists[0] is None:
+                conn.execute(
+                    "CREATE TABLE _kenning_migrations ("
+                    "name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+                )
             done = {r[0] for r in conn.execute("SELECT name FROM _kenning_migrations")}
             for name, sql in _MIGRATIONS:
                 if name not in done:
@@ -545,7 +596,7 @@ class PostgresStore:
             assert row is not None
             return _row_memory(row)
 
-        return self.db.run(insert)
+        return self.db.run(insert, spaces=self.principal.spaces)
 
     @staticmethod
     def _space_of(memory: Memory) -> str:
@@ -575,7 +626,7 @@ class PostgresStore:
             MemoryNotFound: no such id the caller may see (another user's personal memory is
                 reported exactly like a missing one).
         """
-        found = self.db.run(lambda c: self._fetch(c, memory_id), transaction=False)
+        found = self.db.run(lambda c: self._fetch(c, memory_id), spaces=self.principal.spaces)
         if found is None:
             raise MemoryNotFound(memory_id)
         return found
@@ -589,7 +640,7 @@ class PostgresStore:
         if not include_inactive:
             sql += " AND status = 'active'"
         sql += " ORDER BY updated DESC, id"
-        rows = self.db.run(lambda c: c.execute(sql, args).fetchall(), transaction=False)
+        rows = self.db.run(lambda c: c.execute(sql, args).fetchall(), spaces=self.principal.spaces)
         return [_row_memory(r) for r in rows]
 
     def update(self, memory_id: str, **changes: Any) -> Memory:
@@ -641,7 +692,7 @@ class PostgresStore:
             assert row is not None
             return _row_memory(row)
 
-        return self.db.run(apply)
+        return self.db.run(apply, spaces=self.principal.spaces)
 
     def retire(self, memory_id: str) -> Memory:
         """Mark a memory retired; the row stays."""
@@ -687,7 +738,7 @@ class PostgresStore:
                 dense = [row for row in dense if float(row[-1]) >= min_similarity]
             return lexical, dense
 
-        lexical, dense = self.db.run(find, transaction=False)
+        lexical, dense = self.db.run(find, spaces=self.principal.spaces)
         scores: dict[tuple[str, str], float] = {}
         rows: dict[tuple[str, str], tuple[Any, ...]] = {}
         why: dict[tuple[str, str], list[str]] = {}
