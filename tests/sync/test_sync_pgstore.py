@@ -185,3 +185,25 @@ def test_row_level_security_hides_other_users_rows_even_from_an_unfiltered_query
             )
     finally:
         db.close()
+
+
+def test_an_ordinary_role_without_pgvector_enabled_falls_back_to_full_text(
+    pg_cluster: object,
+) -> None:
+    import psycopg
+
+    admin_url = pg_cluster.url()  # type: ignore[attr-defined]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute("CREATE ROLE team_owner LOGIN")
+        conn.execute("CREATE DATABASE team_owned OWNER team_owner")
+    url = pg_cluster.url("team_owned", user="team_owner")  # type: ignore[attr-defined]
+    db = TeamDatabase(url, embedder=FakeEmbedder())
+    try:
+        assert db.vector_dim is None and "CREATE EXTENSION vector" in db.notes[0]
+        s = db.store(Principal("ana", APP))
+        hit = s.add("Webhook sender retries with exponential backoff", "decision")
+        assert [h.memory.id for h in s.search("webhook retries")] == [hit.id]
+    finally:
+        db.close()
+    with pytest.raises(StoreUnavailable, match="needs a superuser"):
+        TeamDatabase(url, vectors=True, embedder=FakeEmbedder())

@@ -260,6 +260,8 @@ def serve(
         from kenning.sync.team import build_team_app
 
         app = build_team_app(db, host=host)
+        for note in db.notes:
+            click.echo(f"note: {note}", err=True)
         search = "pgvector + full text" if db.vector_dim else "full text"
         click.echo(
             f"kenning team server on http://{host}:{port}/mcp ({search}); Ctrl-C stops it", err=True

@@ -279,6 +279,7 @@ class TeamDatabase:
         self._pool = _Pool(url, pool_size, connect_timeout=5)
         self.vector_dim: int | None = None
         self.retries = 0
+        self.notes: list[str] = []
         try:
             self._migrate()
         except BaseException:
@@ -338,6 +339,8 @@ class TeamDatabase:
         self._pool.close()
 
     def _migrate(self) -> None:
+        import psycopg
+
         def apply(conn: psycopg.Connection[Any]) -> int | None:
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('kenning_migrations'))")
             # Checked first: a role without CREATE on the schema (a server connecting as an
@@ -370,7 +373,21 @@ class TeamDatabase:
                 return None
             dim = self.embedder().dim
             name, sql = _vector_migration(dim)
-            conn.execute(sql)
+            try:
+                with conn.transaction():  # a savepoint: a refusal must not abort the migration
+                    conn.execute(sql)
+            except psycopg.errors.InsufficientPrivilege:
+                # pgvector is not a trusted extension: only a superuser may create it.
+                if self._want_vectors:
+                    raise StoreUnavailable(
+                        "creating the pgvector extension needs a superuser: run "
+                        "CREATE EXTENSION vector; in this database once, or run without vectors"
+                    ) from None
+                self.notes.append(
+                    "pgvector is installed but not enabled in this database (a superuser must "
+                    "run CREATE EXTENSION vector); searching by full text only"
+                )
+                return None
             conn.execute("INSERT INTO _kenning_migrations (name) VALUES (%s)", (name,))
             return dim
 
