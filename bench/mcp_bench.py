@@ -29,6 +29,7 @@ import os
 import platform
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -188,6 +189,11 @@ class HttpSession:
         parts = urlsplit(url)
         self.path = parts.path
         self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        # http.client sends headers and body in two writes; without TCP_NODELAY the body waits
+        # for the server's delayed ACK (40 ms). Real clients (undici, httpx) set it too.
+        self.conn.connect()
+        assert self.conn.sock is not None
+        self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.headers = {
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
