@@ -110,3 +110,22 @@ def test_redact_matches_the_unfiltered_scan() -> None:
     for sample in SECRETISH:
         assert redact(sample) == redact_reference(sample)
         assert redact(sample)[1] >= (0 if "${" in sample else 1), sample
+
+
+def test_pagerank_is_computed_once_per_seeds_and_index_generation(tmp_path: Path) -> None:
+    root = _project(tmp_path / "proj")
+    ws = Workspace.open(root)
+    ws.index(embed=False)
+    graph = ws.engine.retriever.graph
+    graph.refresh(ws.db)
+    seeds = {"file:main.py": 1.0}
+    first = graph.personalized_pagerank(seeds)
+    assert first and first == graph._pagerank(seeds, 0.8, 16)
+    assert graph.personalized_pagerank(dict(seeds)) is first  # the brief's second search
+    assert graph.personalized_pagerank({"file:pkg/c.py": 1.0}) is not first
+    (root / "pkg" / "e.py").write_text("import pkg.a\n")
+    ws.index(embed=False)
+    graph.refresh(ws.db)
+    again = graph.personalized_pagerank(seeds)
+    assert again is not first and "file:pkg/e.py" in again
+    ws.close()

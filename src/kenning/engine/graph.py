@@ -27,6 +27,9 @@ class Graph:
         self.src = np.zeros(0, dtype=np.int64)
         self.dst = np.zeros(0, dtype=np.int64)
         self.weight = np.zeros(0, dtype=np.float64)
+        # The last answer: a brief ranks code and then memories from the same seeds, and one
+        # PageRank over a large graph costs far more than the rest of the graph stage.
+        self._last: tuple[object, dict[str, float]] | None = None
 
     def refresh(self, db: sqlite3.Connection) -> None:
         generation = f"{get_meta(db, 'generation', '0')}:{get_meta(db, 'cochange_head', '')}"
@@ -59,7 +62,18 @@ class Graph:
     def personalized_pagerank(
         self, seeds: dict[str, float], alpha: float = 0.8, iterations: int = 16
     ) -> dict[str, float]:
-        """Scores of the nodes reachable from `seeds` (restart probability 1 - alpha)."""
+        """Scores of the nodes reachable from `seeds` (restart probability 1 - alpha).
+
+        The returned dict is shared with the next call for the same seeds: do not modify it.
+        """
+        key = (self.generation, tuple(sorted(seeds.items())), alpha, iterations)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        scores = self._pagerank(seeds, alpha, iterations)
+        self._last = (key, scores)
+        return scores
+
+    def _pagerank(self, seeds: dict[str, float], alpha: float, iterations: int) -> dict[str, float]:
         n = len(self.nodes)
         start = np.zeros(n, dtype=np.float64)
         for node, value in seeds.items():
