@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kenning.errors import InvalidMemory
 from kenning.memory import Memory, MemoryStore, render_memory
 from kenning.sync import gitsync
 from kenning.sync.errors import RemoteUnreachable
@@ -271,3 +272,46 @@ def test_concurrent_syncs_from_two_machines_lose_nothing(
     sync_personal(a)
     sync_personal(b)
     assert {m.id for m in store(a).all()} == expected == {m.id for m in store(b).all()}
+
+
+def _marked_conflict(folder: Path) -> tuple[str, str]:
+    from kenning.sync.merge import merge_memory_texts
+
+    base = Memory(
+        id="rota-1111", kind="fact", title="Rota", body="Ana.", created=at(0), updated=at(0)
+    )
+    ours, theirs = (
+        replace(base, body="Ben.", updated=at(2)),
+        replace(base, body="Cy.", updated=at(2)),
+    )
+    change = merge_memory_texts(
+        base.id,
+        ("fact/rota-1111.md", render_memory(base)),
+        ("fact/rota-1111.md", render_memory(ours)),
+        ("fact/rota-1111.md", render_memory(theirs)),
+    )
+    assert change.outcome == "conflict" and change.other_id is not None
+    for rel, text in change.write.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text)
+    return base.id, change.other_id
+
+
+def test_resolve_keep_other_moves_the_other_text_to_the_id(tmp_path: Path) -> None:
+    primary, other = _marked_conflict(tmp_path)
+    s = store(tmp_path)
+    before_primary, before_other = s.get(primary).body, s.get(other).body
+    done = resolve_conflict(s, primary, keep="other")
+    assert done.memory.id == primary and done.memory.body == before_other
+    assert done.other.body == before_primary and done.other.status == "superseded"
+    assert done.memory.supersedes == other and open_conflicts(s) == []
+
+
+def test_resolve_keep_both_leaves_two_active_memories_without_marks(tmp_path: Path) -> None:
+    primary, other = _marked_conflict(tmp_path)
+    s = store(tmp_path)
+    done = resolve_conflict(s, primary, keep="both")
+    assert done.memory.active and done.other.active
+    assert "conflict" not in done.memory.extra and "conflict_of" not in done.other.extra
+    with pytest.raises(InvalidMemory, match="no open conflict"):
+        resolve_conflict(s, primary)

@@ -11,7 +11,7 @@ import pytest
 from mcp.client.streamable_http import streamable_http_client
 from synchelp import FakeEmbedder
 
-from kenning.sync.pgstore import TeamDatabase
+from kenning.sync.pgstore import Principal, TeamDatabase
 from kenning.sync.team import BackgroundServer, build_team_app, project_key
 from mcp import Client
 
@@ -122,3 +122,43 @@ def test_a_users_personal_memories_never_reach_another_user(team: tuple[TeamData
     found = call(url, ben, "get_context", {"request": "salary review May"})
     assert found.structured_content["items"] == []
     assert call(url, ben, "search", {"query": "salary"}).structured_content["results"] == []
+
+
+def test_a_database_restart_during_remember_calls_loses_nothing(
+    pg_cluster: object, team: tuple[TeamDatabase, str]
+) -> None:
+    import threading
+
+    db, url = team
+    tokens = [db.issue_token(f"writer{i}", APP) for i in range(3)]
+    acked: list[str] = []
+    errors: list[str] = []
+
+    async def writer(token: str, n: int) -> None:
+        headers = {"Authorization": f"Bearer {token}", "Kenning-Project": APP}
+        async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+            async with Client(streamable_http_client(url, http_client=http)) as client:
+                for i in range(n):
+                    result = await client.call_tool(
+                        "remember", {"text": f"{token[-6:]} restart note {i}", "kind": "note"}
+                    )
+                    if result.is_error:
+                        errors.append(result.content[0].text)
+                    else:
+                        acked.append(result.structured_content["id"])
+
+    async def main() -> None:
+        async with anyio.create_task_group() as group:
+            for token in tokens:
+                group.start_soon(writer, token, 25)
+
+    runner = threading.Thread(target=anyio.run, args=(main,))
+    runner.start()
+    while len(acked) < 15 and runner.is_alive():
+        threading.Event().wait(0.01)
+    pg_cluster.restart(mode="immediate")  # type: ignore[attr-defined]
+    runner.join(timeout=120)
+    assert errors == [] and len(acked) == 75
+    assert db.retries > 0  # the server saw the restart and retried
+    stored = {m.id for m in db.store(Principal("anyone", APP)).all()}
+    assert set(acked) <= stored
