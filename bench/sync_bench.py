@@ -340,6 +340,7 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         },
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "bench/sync_bench.py", *sys.argv[1:]]),

@@ -164,8 +164,17 @@ class LocalPostgres:
             conf.write("\n# kenning LocalPostgres\nmax_connections = 100\nshared_buffers = 64MB\n")
             if not durable:
                 conf.write("fsync = off\nfull_page_writes = off\n")
-        cluster._pg_ctl_start()
-        return cluster
+        for attempt in range(3):
+            try:
+                cluster._pg_ctl_start()
+                return cluster
+            except StoreUnavailable:
+                # The free port we picked may have been taken before the server bound it.
+                if attempt == 2:
+                    shutil.rmtree(root, ignore_errors=True)
+                    raise
+                cluster.port = _free_port()
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _run(self, tool: str, *args: str, timeout: float = 120) -> str:
         try:
