@@ -51,6 +51,16 @@ async def _settle(before: set[asyncio.Task[Any]], timeout: float = 30.0) -> None
         await asyncio.sleep(0.01)
 
 
+def _quiet_logs() -> None:
+    """basic-memory logs every step at DEBUG through loguru: that costs it time, so keep WARNING."""
+    try:
+        from loguru import logger
+    except ImportError:  # pragma: no cover - basic-memory depends on loguru
+        return
+    logger.remove()
+    logger.add(sys.stderr, level=os.environ.get("BASIC_MEMORY_LOG_LEVEL", "WARNING"))
+
+
 async def serve() -> None:
     from basic_memory.mcp.tools import (
         create_memory_project,
@@ -59,6 +69,7 @@ async def serve() -> None:
         write_note,
     )
 
+    _quiet_logs()
     root = Path(os.environ.get("BASIC_MEMORY_BENCH_ROOT", Path.home() / "projects"))
     loop = asyncio.get_running_loop()
     out = sys.stdout
