@@ -129,3 +129,17 @@ def test_pagerank_is_computed_once_per_seeds_and_index_generation(tmp_path: Path
     again = graph.personalized_pagerank(seeds)
     assert again is not first and "file:pkg/e.py" in again
     ws.close()
+
+
+def test_only_the_first_run_after_replacing_an_old_index_is_a_rebuild(tmp_path: Path) -> None:
+    root = _project(tmp_path / "proj")
+    index = root / ".kenning" / "index" / "kenning.sqlite3"
+    index.parent.mkdir(parents=True)
+    index.write_bytes(b"not a database, or one of an older format")
+    ws = Workspace.open(root)
+    first = ws.index(embed=False)
+    assert first.rebuilt
+    (root / "pkg" / "c.py").write_text("import os\n\n\ndef fc():\n    return 2\n")
+    second = ws.index(embed=False)
+    ws.close()
+    assert second.files_indexed == 1 and not second.rebuilt

@@ -180,6 +180,9 @@ class Indexer:
                     gen = int(get_meta(self.db, "generation", "0") or 0) + 1
                     set_meta(self.db, "generation", str(gen))
                     set_meta(self.db, "indexed_at", str(time.time()))
+            # Only the first run after an incompatible index was replaced is a rebuild; later
+            # runs of a long-lived indexer (a server) must stay incremental, not relink all.
+            self.rebuilt = False
         if embed:
             self.embed_pending(stats, progress, limit=embed_limit)
         else:
