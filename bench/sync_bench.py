@@ -15,8 +15,9 @@ own token and one MCP session, send R requests each, mixing `get_context` (70%) 
 (30%: half project, half personal memories carrying a per-user secret word). Other users'
 secret words are deliberately put in `get_context` requests. Reported: p50/p99 latency per
 tool, throughput, lost writes (acknowledged ids missing from the database), and cross-user
-leaks (any reply naming another user's personal memory). The run is bounded by the request
-count and a wall-clock limit.
+leaks (any reply naming another user's personal memory); then one client alone, for the
+per-request cost without queueing. The run is bounded by the request count and a wall-clock
+limit.
 """
 
 from __future__ import annotations
@@ -373,6 +374,16 @@ def main() -> None:
         print(
             f"writes acknowledged {team['writes_acknowledged']}, lost {team['lost_writes']}, "
             f"cross-user leaks {team['cross_user_leaks']}, errors {team['errors']}"
+        )
+        # One client alone: the per-request cost without queueing behind the others.
+        solo = bench_team(1, args.requests, args.limit)
+        results["team_single_client"] = solo
+        print(
+            "one client alone: "
+            + ", ".join(
+                f"{tool} p50 {row['p50']} ms, p99 {row['p99']} ms"
+                for tool, row in solo["latency_ms"].items()
+            )
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
