@@ -139,6 +139,12 @@ def build_server(service: KenningService) -> MCPServer[Any]:
         personal: Annotated[
             bool, Field(description="Store in the user's personal store (follows them).")
         ] = False,
+        files: Annotated[
+            StrList,
+            Field(
+                description="Files (or path::Symbol) it is about; kenning flags it when they change."
+            ),
+        ] = None,
     ) -> CallToolResult:
         """Record something the user established, so every tool sees it from now on.
 
@@ -158,6 +164,7 @@ def build_server(service: KenningService) -> MCPServer[Any]:
                 aliases=aliases,
                 supersedes=supersedes,
                 personal=personal,
+                files=files,
                 source=source,
             )
         )

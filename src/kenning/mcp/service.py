@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kenning.config import setting
-from kenning.errors import InvalidMemory, KenningError
-from kenning.memory import KINDS, Memory, normalized
+from kenning.errors import KenningError
+from kenning.memory import KINDS, Memory
 from kenning.tokens import count_tokens, truncate_to_tokens
 
 if TYPE_CHECKING:
@@ -47,9 +47,7 @@ MAX_SEARCH_RESULTS = 25
 DEFAULT_SEARCH_RESULTS = 8
 MAX_LIST_ITEMS = 100
 SNIPPET_TOKENS = 60
-NEAR_DUPLICATE = 0.8
 SEARCH_KINDS = ("all", "code", "memory", "file", "symbol", "doc", *KINDS)
-_NEGATIONS = frozenset("not no never dont don t avoid without stop nor cannot can".split())
 
 
 class BadArgument(KenningError):
@@ -141,20 +139,6 @@ def relative_paths(values: Iterable[str], root: Path) -> list[str]:
             raise BadArgument(f"{raw} is outside the project {root}")
         out.append(rel)
     return out
-
-
-def similarity(a: str, b: str) -> float:
-    """Word-set overlap (Jaccard) of two texts; 0.0 when they differ in a negation word.
-
-    "Never deploy on Fridays" and "Deploy on Fridays" share most words and say the opposite, so a
-    negation present in only one of them makes them different memories.
-    """
-    wa, wb = set(normalized(a).split()), set(normalized(b).split())
-    if not wa or not wb:
-        return 0.0
-    if (wa ^ wb) & _NEGATIONS:
-        return 0.0
-    return len(wa & wb) / len(wa | wb)
 
 
 def decision_text(decision: str, reasons: Sequence[str], alternatives: Sequence[str]) -> str:
@@ -494,21 +478,30 @@ class KenningService:
         aliases: Any = None,
         supersedes: Any = None,
         personal: bool = False,
+        files: Any = None,
         source: str = "mcp",
     ) -> Reply:
-        """Store a memory unless an active one of the same kind already says the same."""
+        """Store a memory unless an active one of the same kind already says the same.
+
+        The store's write hooks decide what is a near-duplicate (kenning.hygiene.dedupe: words,
+        numbers, negations and, when the model runs, embeddings); this answers it as a reply
+        naming the existing memory rather than as an error.
+        """
         body = text_arg(text, "text", 64_000)
         kind = kind_arg(kind)
         head = text_arg(title, "title", 300, required=False) or None
         old = text_arg(supersedes, "supersedes", 200, required=False) or None
-        started = datetime.now(UTC).replace(microsecond=0)
+        from kenning.hygiene.dedupe import NearDuplicate
+
         with self._lock:
             ws = self.ready()
             globs = relative_paths(list_arg(scope, "scope"), ws.root)
-            if old is None:
-                duplicate = self._near_duplicate(ws, kind, f"{head or ''} {body}")
-                if duplicate is not None:
-                    return self._duplicate_reply(*duplicate)
+            anchors = [
+                "::".join([relative_paths([path], ws.root)[0], *symbol])
+                for path, *symbol in (f.split("::", 1) for f in list_arg(files, "files"))
+            ]
+            folder = ws.store.personal_dir if personal else ws.store.project_dir
+            known = {p.stem for p in (folder / kind).glob("*.md")} if folder else set()
             if kind in ("preference", "person") and globs:
                 raise BadArgument(f"a {kind} has no path scope; scopes are for rules and decisions")
             try:
@@ -522,16 +515,12 @@ class KenningService:
                     supersedes=old,
                     source=source,
                     personal=bool(personal),
+                    files=anchors,
                 )
-            except InvalidMemory as exc:
-                # A store with write hooks refuses near-duplicates itself (NearDuplicate, which
-                # carries the memory it repeats); answer that the way this tool does.
-                existing = getattr(exc, "existing", None)
-                if isinstance(existing, Memory):
-                    return self._duplicate_reply(existing, float(getattr(exc, "score", 1.0)))
-                raise
+            except NearDuplicate as exc:
+                return self._duplicate_reply(exc.existing, exc.score)
             self._reindex(ws)
-        if memory.created < started:  # the store found the same words already recorded
+        if memory.id in known:  # the store found the same words already recorded
             return self._duplicate_reply(memory, 1.0)
         where = "your personal store" if memory.personal else "the project"
         text_out = f"Remembered {memory.kind} `{memory.id}` in {where}: {memory.title}"
@@ -547,22 +536,6 @@ class KenningService:
             "source": memory.source,
         }
         return Reply(text_out + "\n", data)
-
-    def _near_duplicate(self, ws: Workspace, kind: str, text: str) -> tuple[Memory, float] | None:
-        best: tuple[Memory, float] | None = None
-        for hit in self._search(ws, text[:MAX_QUERY_CHARS], kind, 5):
-            if not hit.memory_id:
-                continue
-            try:
-                memory = ws.get(hit.memory_id)
-            except KenningError:
-                continue
-            if not memory.active or memory.kind != kind:
-                continue
-            score = similarity(text, f"{memory.title} {memory.body}")
-            if score >= NEAR_DUPLICATE and (best is None or score > best[1]):
-                best = (memory, score)
-        return best
 
     def _duplicate_reply(self, memory: Memory, score: float) -> Reply:
         text = (
