@@ -137,6 +137,7 @@ class Indexer:
         # Import linking during one run: deferred to the end, or one (module map, repo paths).
         self._defer_links = False
         self._links: tuple[dict[str, str], set[str]] | None = None
+        self._deferred: list[tuple[int, str, list[str], str]] = []
 
     # ---- the run -------------------------------------------------------------------------
 
@@ -158,16 +159,23 @@ class Indexer:
             files_before = self._indexed_paths("repo")
             plan = plan_changes(result.files, files_before)
             stats.files_unchanged = plan.unchanged
-            structure_changed = bool(plan.delete) or any(
+            may_change_structure = bool(plan.delete) or any(
                 e.path not in files_before for e in plan.check
             )
             self._apply_repo_plan(
-                plan, stats, progress, defer_links=structure_changed or stats.rebuilt
+                plan, stats, progress, defer_links=may_change_structure or stats.rebuilt
             )
+            # What the run did, not what it planned: a file skipped after reading (generated,
+            # binary) is "new" in every plan yet never enters the index, and treating it as a
+            # structural change made every incremental run relink all imports and mentions.
+            files_after = self._indexed_paths("repo")
+            structure_changed = bool(plan.delete) or files_after.keys() != files_before.keys()
             changed_mem_docs = self._index_memories(stats)
             self._save_skipped(result.skipped_paths)
             if structure_changed or stats.rebuilt:
                 self._relink_imports()
+            elif self._deferred:
+                self._link_deferred(set(files_after))
             if stats.changed:
                 self._relink_mentions(
                     None if structure_changed or stats.rebuilt else changed_mem_docs
@@ -228,6 +236,7 @@ class Indexer:
         # of a 10,000-file index, and tens of ms of every one-file re-index.
         self._defer_links = defer_links
         self._links = None
+        self._deferred = []
         total = len(plan.check)
         known = self._indexed_paths("repo")
         for n, entry in enumerate(plan.check, 1):
@@ -291,7 +300,9 @@ class Indexer:
                 self.db.execute(
                     "INSERT INTO redactions (path, count) VALUES (?, ?)", (entry.path, secrets)
                 )
-            if parsed.imports and not self._defer_links:
+            if parsed.imports and self._defer_links:
+                self._deferred.append((doc_id, entry.path, parsed.imports, parsed.language))
+            elif parsed.imports:
                 if self._links is None:
                     self._links = (
                         self._module_map(),
@@ -640,6 +651,14 @@ class Indexer:
             "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'import', 1.0, ?)",
             [(f"file:{path}", f"file:{dst}", doc_id) for dst in sorted(resolved) if dst != path],
         )
+
+    def _link_deferred(self, files: set[str]) -> None:
+        """Link the files a run deferred when, in the end, no file came or went."""
+        modules = self._module_map()
+        with self.db:
+            for doc_id, path, imports, language in self._deferred:
+                self._link_imports_of(doc_id, path, imports, language, modules, files)
+        self._deferred = []
 
     def _relink_imports(self) -> None:
         modules = self._module_map()
