@@ -32,6 +32,8 @@ from kenning.engine.pack import (
 from kenning.engine.retrieve import CODE_KINDS, MEMORY_KINDS, Hit, Retriever, Weights
 from kenning.engine.route import Plan, plan_for
 from kenning.engine.vectors import embed_query
+from kenning.hygiene.staleness import stale_findings
+from kenning.hygiene.validity import STALE_WEIGHT, Window, window_of_json
 from kenning.index.db import get_meta
 from kenning.index.terms import query_terms
 
@@ -75,6 +77,8 @@ class BriefEngine:
         self._generation: str | None = None
         self.entities = EntityTable()
         self.scoped_rules: list[ScopedRule] = []
+        self._labels: dict[str, tuple[str, str]] = {}
+        self._rule_windows: dict[str, Window] = {}
 
     def refresh(self) -> None:
         generation = get_meta(self.db, "generation", "0")
@@ -83,14 +87,18 @@ class BriefEngine:
         self._generation = generation
         self.entities = EntityTable.load(self.db)
         rules: list[ScopedRule] = []
+        windows: dict[str, Window] = {}
         for ref, title, text, memory_json, created in self.db.execute(
             "SELECT ref, title, text, memory_json, created FROM chunks "
             "WHERE kind = 'rule' AND status = 'active' AND memory_json IS NOT NULL"
         ):
-            scope = tuple(json.loads(memory_json).get("scope") or ())
+            data = json.loads(memory_json)
+            scope = tuple(data.get("scope") or ())
             if scope:
                 rules.append(ScopedRule(ref, title, text, scope, created))
+                windows[ref] = window_of_json(data)
         self.scoped_rules = rules
+        self._rule_windows = windows
 
     def link(self, request: str) -> list[Mention]:
         self.refresh()
@@ -100,7 +108,11 @@ class BriefEngine:
         """(rule, glob, path) for every active scoped rule covering one of `paths`."""
         self.refresh()
         out: list[tuple[ScopedRule, str, str]] = []
+        now = time.time()
         for rule in self.scoped_rules:
+            window = self._rule_windows.get(rule.ref)
+            if window is not None and window.state(now) != "live":
+                continue
             for path in paths:
                 glob = next((g for g in rule.scope if scope_matches(g, path)), None)
                 if glob:
@@ -117,10 +129,17 @@ class BriefEngine:
         intent: Intent | None = None,
         use_dense: bool = True,
         routed: bool = True,
+        history: bool = False,
     ) -> Packet:
-        """The packet for `request` within `budget` tokens."""
+        """The packet for `request` within `budget` tokens.
+
+        Memories come only when live (active, not superseded, inside their validity window);
+        stale ones rank lower and say why. With `history`, superseded and expired memories
+        come too, labelled.
+        """
         started = time.perf_counter()
         self.refresh()
+        self._labels = {}
         request = request[:MAX_REQUEST_CHARS]
         budget = max(50, int(budget))
         timings: dict[str, float] = {}
@@ -166,11 +185,15 @@ class BriefEngine:
             weights=weights,
             use_dense=use_dense,
             query_vec=query_vec,
+            active_only=not history,
         )
+        memory_hits = self._live(memory_hits, history)
         timings.update({f"retrieve.{k}": v for k, v in self.retriever.timings.items()})
         timings["retrieve"] = time.perf_counter() - t
         t = time.perf_counter()
         named = self._named_memories(mentions)
+        live_named = {h.ref for h in self._live([h for h, _ in named], history)}
+        named = [(h, m) for h, m in named if h.ref in live_named]
         paths_in_play = list(dict.fromkeys(files + [h.path for h in code_hits[:code_quota]]))
         scoped = self.rules_for(paths_in_play)
         conflicts = self._conflicts(request, memory_hits, [r for r, _, _ in scoped])
@@ -246,6 +269,45 @@ class BriefEngine:
                 if hit is not None and hit.status == "active":
                     out.append((hit, mention))
         return out
+
+    def _live(self, hits: list[Hit], history: bool) -> list[Hit]:
+        """Memories in force now, stale ones ranked down; with `history`, the rest labelled."""
+        refs = [h.ref for h in hits]
+        if not refs:
+            return hits
+        marks = ",".join("?" * len(refs))
+        replaced = dict(
+            self.db.execute(
+                f"SELECT substr(e.dst, 5), substr(e.src, 5) FROM edges e JOIN chunks c "
+                f"ON c.ref = substr(e.src, 5) WHERE e.dst IN ({marks}) "
+                f"AND e.kind = 'supersedes' AND c.status = 'active'",
+                [f"mem:{ref}" for ref in refs],
+            ).fetchall()
+        )
+        stale = stale_findings(self.db, refs)
+        now = time.time()
+        kept: list[Hit] = []
+        for hit in hits:
+            window = window_of_json(hit.memory).state(now)
+            if hit.status != "active" or hit.ref in replaced or window != "live":
+                if not history:
+                    continue
+                if hit.ref in replaced or hit.status == "superseded":
+                    newer = replaced.get(hit.ref)
+                    label = ("superseded", f"superseded by `{newer}`" if newer else "superseded")
+                elif hit.status != "active":
+                    label = (hit.status, hit.status)
+                else:
+                    label = (
+                        window,
+                        "past its valid_until" if window == "expired" else "not yet valid",
+                    )
+                self._labels[hit.ref] = label
+            elif hit.ref in stale:
+                hit.score *= STALE_WEIGHT
+                self._labels[hit.ref] = ("stale", "stale: " + stale[hit.ref][0].reason)
+            kept.append(hit)
+        return sorted(kept, key=lambda h: -h.score)
 
     def _conflicts(
         self, request: str, memory_hits: list[Hit], scoped: list[ScopedRule]
@@ -330,14 +392,15 @@ class BriefEngine:
         )
 
     def _memory_item(self, hit: Hit, why: str, max_tokens: int) -> PacketItem:
+        status, note = self._labels.get(hit.ref, (hit.status, ""))
         return PacketItem(
             hit.kind,
             hit.ref,
             hit.title,
             fit_memory_text(hit.title, hit.text, max_tokens),
             hit.score,
-            why,
-            status=hit.status,
+            f"{why}; {note}" if note else why,
+            status=status,
             date=_date(hit.created),
         )
 

@@ -121,6 +121,7 @@ class Packet:
                 lines += [
                     "",
                     f"### {item.title} · `{item.ref}`"
+                    + (f" · **{item.status}**" if item.status != "active" else "")
                     if item.kind not in CODE_ITEM_KINDS
                     else f"### `{item.ref}`"
                     + (f" · {item.title}" if item.title != item.ref.split(":")[0] else ""),
