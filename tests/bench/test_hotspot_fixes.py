@@ -174,3 +174,24 @@ def test_a_skipped_generated_file_does_not_make_every_run_a_full_relink(
     ws.index(rebuild=True, embed=False)
     assert _edges(ws) == edited
     ws.close()
+
+
+def test_mentions_survive_a_code_only_run_and_follow_memory_edits(tmp_path: Path) -> None:
+    root = _project(tmp_path / "proj")
+    ws = Workspace.open(root)
+    ws.index(embed=False)
+    memory = ws.remember("Keep pkg/b.py free of network calls", "rule", source="test")
+
+    def mentions() -> set[tuple[str, str]]:
+        return {
+            (s, d) for s, d in ws.db.execute("SELECT src, dst FROM edges WHERE kind = 'mention'")
+        }
+
+    before = mentions()
+    assert (f"mem:{memory.id}", "file:pkg/b.py") in before
+    (root / "main.py").write_text("import pkg.b\n")
+    ws.index(embed=False)
+    assert mentions() == before
+    ws.remember("Route everything through pkg/c.py", "decision", source="test")
+    assert len(mentions()) == len(before) + 1
+    ws.close()

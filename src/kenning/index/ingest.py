@@ -674,6 +674,8 @@ class Indexer:
         """Mention edges from memories to the files, symbols, people and terms they name."""
         from kenning.engine.link import EntityTable, find_mentions
 
+        if only_docs is not None and not only_docs:
+            return  # no memory changed: loading the entity table alone costs 100s of ms
         table = EntityTable.load(self.db)
         query = (
             "SELECT c.doc_id, c.ref, c.title, c.text FROM chunks c JOIN documents d "
