@@ -360,6 +360,7 @@ class MemoryStore:
         self.project_dir = project_dir
         self.personal_dir = personal_dir
         self.hooks = hooks
+        self._parsed: dict[Path, tuple[tuple[int, int, int, bool], Memory]] = {}
         self.problems: list[MemoryFormatError] = []
 
     def _dir(self, personal: bool) -> Path:
@@ -395,6 +396,12 @@ class MemoryStore:
             stat = path.stat()
             if stat.st_size > MAX_FILE_BYTES:
                 raise MemoryFormatError(path, f"{stat.st_size:,} bytes is too large for a memory")
+            # A long-lived store (the MCP server) re-reads thousands of unchanged files on every
+            # duplicate check; an unchanged (mtime_ns, size, inode) needs no second parse.
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino, personal)
+            cached = self._parsed.get(path)
+            if cached is not None and cached[0] == key:
+                return cached[1]
             raw = path.read_bytes()
         except OSError as exc:
             raise MemoryFormatError(path, f"cannot read ({exc.strerror})") from None
@@ -402,7 +409,11 @@ class MemoryStore:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise MemoryFormatError(path, "not UTF-8 text") from None
-        return parse_memory(text, path, personal=personal, mtime=stat.st_mtime)
+        memory = parse_memory(text, path, personal=personal, mtime=stat.st_mtime)
+        if len(self._parsed) > 50_000:
+            self._parsed.clear()
+        self._parsed[path] = (key, memory)
+        return memory
 
     def all(self, kind: str | None = None, include_inactive: bool = True) -> list[Memory]:
         """Every readable memory; unreadable files are collected in `self.problems`."""
