@@ -163,7 +163,9 @@ def stdio_round_trips(
     server.send(INIT)
     server.answer(0)
     server.send(INITIALIZED)
-    times, checks = [], []
+    times: list[float] = []
+    checks: list[float] = []
+    briefs: list[float] = []
     for n in range(calls + 3):
         started = time.perf_counter()
         server.send(call(n + 10, requests[n % len(requests)]))
@@ -174,9 +176,15 @@ def stdio_round_trips(
         if n >= 3:
             times.append(elapsed)
             checks.append(float(result["structuredContent"].get("fresh_check_ms", 0.0)))
+            briefs.append(float(result["structuredContent"].get("elapsed_ms", 0.0)))
     memory = rss_mb(server.process.pid)
     server.close()
-    return {"round_trip_ms": summary(times), "fresh_check_ms": summary(checks), **memory}
+    return {
+        "round_trip_ms": summary(times),
+        "brief_ms": summary(briefs),
+        "fresh_check_ms": summary(checks),
+        **memory,
+    }
 
 
 # ---- HTTP ------------------------------------------------------------------------------------
@@ -250,7 +258,9 @@ def http_round_trips(
         session = HttpSession(url, token)
         session.post(INIT)
         session.post(INITIALIZED)
-        times, checks = [], []
+        times: list[float] = []
+        checks: list[float] = []
+        briefs: list[float] = []
         for n in range(calls + 3):
             started = time.perf_counter()
             reply = session.post(call(n + 10, requests[n % len(requests)]))
@@ -258,13 +268,20 @@ def http_round_trips(
             assert reply is not None and not reply["result"].get("isError"), reply
             if n >= 3:
                 times.append(elapsed)
-                checks.append(float(reply["result"]["structuredContent"].get("fresh_check_ms", 0)))
+                content = reply["result"]["structuredContent"]
+                checks.append(float(content.get("fresh_check_ms", 0)))
+                briefs.append(float(content.get("elapsed_ms", 0)))
         session.close()
         memory = rss_mb(process.pid)
     finally:
         process.terminate()
         process.wait(timeout=20)
-    return {"round_trip_ms": summary(times), "fresh_check_ms": summary(checks), **memory}
+    return {
+        "round_trip_ms": summary(times),
+        "brief_ms": summary(briefs),
+        "fresh_check_ms": summary(checks),
+        **memory,
+    }
 
 
 # ---- main ------------------------------------------------------------------------------------
@@ -351,6 +368,10 @@ def table(result: dict[str, Any]) -> str:
             rows.append(
                 (f"get_context over {transport} ({label})", result[transport][key]["round_trip_ms"])
             )
+    rows.extend(
+        (f"  of which the brief itself ({t})", result[t]["default"]["brief_ms"])
+        for t in ("stdio", "http")
+    )
     rows.append(
         (
             "index re-check inside the server",

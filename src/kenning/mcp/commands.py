@@ -46,7 +46,8 @@ def _project_dir(ctx: click.Context) -> str:
 @click.option(
     "--no-vectors",
     is_flag=True,
-    help="Lexical + graph retrieval only: never load the embedding model in this server.",
+    help="Compute no vectors and rank with BM25 + graph only (the duplicate check of "
+    "remember may still load the embedding model).",
 )
 @click.option(
     "--fresh-after",

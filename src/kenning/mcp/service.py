@@ -262,7 +262,7 @@ class KenningService:
         if self.vectors:
             return ws.search(query, kind, k)
         # Workspace.search always embeds the query (loading the model); without vectors this
-        # server never loads it, so it asks the retriever for lexical + graph ranking only.
+        # server asks the retriever for BM25 + graph ranking only and leaves the model unloaded.
         from kenning.engine.retrieve import CODE_KINDS, MEMORY_KINDS
 
         kinds: Sequence[str] = {
