@@ -93,20 +93,30 @@ async def serve() -> None:
                 )
             elif op == "write":
                 before = set(asyncio.all_tasks())
+                errors: list[str] = []
                 for note in request["notes"]:
-                    await write_note(
-                        title=note["title"],
-                        content=note["content"],
-                        directory=note.get("directory", "notes"),
-                        project=request["project"],
-                        overwrite=bool(request.get("overwrite")),
-                    )
+                    try:
+                        await write_note(
+                            title=note["title"],
+                            content=note["content"],
+                            directory=note.get("directory", "notes"),
+                            project=request["project"],
+                            overwrite=bool(request.get("overwrite")),
+                        )
+                    except Exception as exc:  # noqa: BLE001 - one bad note must not end the run
+                        errors.append(f"{note['title']}: {type(exc).__name__}: {exc}"[:300])
                 await _settle(before)
+                answer["errors"] = errors
             elif op == "delete":
                 before = set(asyncio.all_tasks())
+                failed: list[str] = []
                 for identifier in request["identifiers"]:
-                    await delete_note(identifier=identifier, project=request["project"])
+                    try:
+                        await delete_note(identifier=identifier, project=request["project"])
+                    except Exception as exc:  # noqa: BLE001 - a missing note is not fatal
+                        failed.append(f"{identifier}: {type(exc).__name__}: {exc}"[:300])
                 await _settle(before)
+                answer["errors"] = failed
             elif op == "search":
                 found = await search_notes(
                     query=request["query"],

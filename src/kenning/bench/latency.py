@@ -226,6 +226,11 @@ def measure_reindex(root: Path, rounds: int = 5, vectors: bool = True) -> dict[s
         "one_file_with_vectors_ms": latency_summary(with_vectors),
         "remember_ms": latency_summary(memory_ms),
         "files_in_corpus": len(files),
+        "index_mb": round(
+            sum(p.stat().st_size for p in (root / ".kenning" / "index").glob("kenning.sqlite3*"))
+            / 1e6,
+            1,
+        ),
         "peak_rss_mb": peak_rss_mb(),
     }
 

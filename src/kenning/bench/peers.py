@@ -75,6 +75,8 @@ class BasicMemory:
         self._files: dict[str, str] = {}
         self.ingest_seconds = 0.0
         self.ingested = 0
+        self.errors: list[str] = []
+        self._title_of: dict[str, str] = {}
 
     def _call(self, **request: Any) -> dict[str, Any]:
         assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -100,7 +102,9 @@ class BasicMemory:
             part = notes[start : start + 100]
             answer = self._call(op="write", project=project, notes=part, overwrite=overwrite)
             self.ingest_seconds += float(answer.get("seconds", 0.0))
-            self.ingested += len(part)
+            errors = answer.get("errors") or []
+            self.ingested += len(part) - len(errors)
+            self.errors += errors
 
     def _search(self, project: str, query: str, k: int) -> list[dict[str, str]]:
         results: list[dict[str, str]] = self._call(
@@ -138,18 +142,25 @@ class BasicMemory:
             digest = hashlib.sha1(text.encode()).hexdigest()
             seen[path] = digest
             if self._files.get(path) != digest:
-                changed.append({"title": path, "content": text, "directory": "files"})
+                # basic-memory derives a note's file name from its title and folds "_utils.py"
+                # and "utils.py" together; a short hash of the path keeps every title distinct.
+                title = f"{path} {hashlib.sha1(path.encode()).hexdigest()[:6]}"
+                self._title_of[title] = path
+                changed.append({"title": title, "content": text, "directory": "files"})
         if changed:
             self._write(project, changed, overwrite=True)
         gone = sorted(set(self._files) - set(seen))
         if gone:
-            self._call(op="delete", project=project, identifiers=[f"files/{p}" for p in gone])
+            titles = {p: t for t, p in self._title_of.items()}
+            self._call(op="delete", project=project, identifiers=[titles.get(p, p) for p in gone])
         self._files = seen
 
     def rank_files(self, query: str, k: int) -> tuple[list[str], int]:
         results = self._search(self._project("repository"), query, k)
         return (
-            list(dict.fromkeys(str(r["title"]) for r in results)),
+            list(
+                dict.fromkeys(self._title_of.get(str(r["title"]), str(r["title"])) for r in results)
+            ),
             sum(count_tokens(r.get("content", "")) for r in results),
         )
 
@@ -157,6 +168,8 @@ class BasicMemory:
         return {
             "search_mode": self.search_mode,
             "notes_ingested": self.ingested,
+            "notes_refused": len(self.errors),
+            "first_refusals": self.errors[:3],
             "ingest_ms_per_note": round(1000 * self.ingest_seconds / self.ingested, 1)
             if self.ingested
             else None,

@@ -160,7 +160,7 @@ def latency_rows(result: dict[str, Any]) -> list[list[str]]:
             [
                 "re-index after a one-file change",
                 f"p50 {_f(one.get('p50'), 1)} ms (max {_f(one.get('max'), 1)}; no-op run "
-                f"{_f(reindex.get('noop_ms'), 1)} ms)",
+                f"{_f(reindex.get('noop_ms'), 1)} ms; index {_f(reindex.get('index_mb'), 0)} MB)",
                 f"≤ {_f(targets.get('reindex_one_file_ms'), 0)} ms",
                 ok("reindex_one_file_ms"),
             ]
