@@ -1,10 +1,23 @@
 """Entity linking: which files, symbols, people, terms and tags a piece of text names.
 
-The index keeps an `entities` table of normalised names (paths and their tails, file names,
-symbol names and their split words, people and terms with their aliases, tags). Linking looks up
-the text's candidate spans (path-like tokens, identifiers, 1–4 word n-grams) in that table. Exact
-identifier or path spellings are strong links; a plain word that happens to be a file stem is a
-weak one, reported as such so routing can weigh it.
+The index keeps an `entities` table of normalised names: paths and their tails, file names and
+stems, symbol names (qualified, bare, and split into words), people and terms with their aliases,
+tags. `EntityTable.load` adds a few derived keys (a compact spelling of every symbol so that
+`computeInvoiceTotal` finds `compute_invoice_total`, the directory name of a `main.go` or
+`__init__.py`, and the bag of words of a path's last components so "the job queue module" finds
+`jobs/queue.py`).
+
+`find_mentions` reads the text's candidate spans (path-like tokens, identifiers, 1–6 word
+n-grams), looks each up exactly, then by its compact spelling, then, for words of five letters
+or more that the table does not know, through a one-edit typo correction (a deletion index over
+the table's words, verified with the optimal-string-alignment distance). Overlapping spans are
+resolved longest and strongest first. Each mention says how it was found (`how`) and whether it
+is strong enough to route on (`strong`); when one span fits several entities of the same rank,
+the others are listed in `candidates` (ambiguity is reported, not hidden).
+
+Strength, in short: anything written like code or a path, any person or glossary alias, any name
+of two words or more is strong; a single plain word that happens to be a file stem or a symbol
+name is weak (a candidate for graph seeding, not a claim), and so is a tag.
 """
 
 from __future__ import annotations
@@ -12,13 +25,31 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
 
 from kenning.index.terms import STOP_WORDS, split_identifier
 
-_PATHLIKE = re.compile(r"[\w.-]*[/.][\w./-]*\w")
-_IDENT = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")
-_WORDS = re.compile(r"[\w'-]+")
+_PATHLIKE = re.compile(r"(?<![\w/.-])[\w.-]*(?:/[\w.-]+)+|(?<![\w/.-])[\w-]+\.[A-Za-z]{1,5}\b")
+_IDENT = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*(?:\(\))?")
+_WORD = re.compile(r"[\w][\w'’-]*")
+_CODE_EXT = frozenset(
+    "py pyi js jsx ts tsx go rs java kt rb php c h cc cpp hpp cs swift scala sql sh md mdc "
+    "rst txt toml yaml yml json ini cfg html css scss vue svelte lock".split()
+)
+_INDEX_STEMS = frozenset(("__init__", "index", "main", "mod", "lib", "app"))
+_FILLER = frozenset(("the", "a", "an", "our", "this", "that", "file", "module", "in", "of"))
+_FILE_CUE_AFTER = frozenset(("module", "file", "script", "package"))
+FUZZY_MIN = 5
+
+Correct = Callable[[str], "str | None"]
+
+# Tier of a match by how the span was written (higher wins an overlap; then the longer span,
+# then an alias over a phrase): written as code or a path beats prose, prose beats a lone word.
+_TIER = {"path": 3, "code": 3, "alias": 2, "phrase": 2, "word": 1, "tag": 0}
+_PREFER = {"path": 1, "code": 0, "alias": 1, "phrase": 0, "word": 0, "tag": 0}
 
 
 @dataclass(frozen=True)
@@ -30,72 +61,506 @@ class Entity:
 
 @dataclass(frozen=True)
 class Mention:
-    """A span of the text linked to a graph node; `strong` is False for plain-word matches."""
+    """A span of the text linked to a graph node.
+
+    `strong` is False for plain-word and tag matches; `how` is one of exact, compact, split,
+    alias, fuzzy, path-words, described; `candidates` are the other nodes the same span could
+    mean, when the choice was a guess.
+    """
 
     span: str
     node: str
     type: str
     name: str
     strong: bool
+    how: str = "exact"
+    candidates: tuple[str, ...] = ()
+    start: int = -1
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.candidates)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "span": self.span,
+            "node": self.node,
+            "type": self.type,
+            "name": self.name,
+            "strong": self.strong,
+            "how": self.how,
+        }
+        if self.candidates:
+            out["candidates"] = list(self.candidates)
+        return out
 
 
 @dataclass
 class EntityTable:
+    """Normalised name → entities, plus the derived keys and the typo index built from them."""
+
     by_norm: dict[str, list[Entity]] = field(default_factory=dict)
     max_words: int = 4
+    by_bag: dict[frozenset[str], list[Entity]] = field(default_factory=dict)
+    words: frozenset[str] = frozenset()
+    _deletions: dict[str, set[str]] | None = None
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> EntityTable:
+        rows = db.execute("SELECT norm, name, node, type FROM entities").fetchall()
+        return cls.from_rows(rows)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, str, str]]) -> EntityTable:
+        """Build from (norm, name, node, type) rows, adding the derived keys."""
         table: dict[str, list[Entity]] = defaultdict(list)
-        for norm, name, node, kind in db.execute("SELECT norm, name, node, type FROM entities"):
-            table[norm].append(Entity(node, kind, name))
+        seen: set[tuple[str, str]] = set()
+        bags: dict[frozenset[str], list[Entity]] = defaultdict(list)
+
+        def put(key: str, entity: Entity) -> None:
+            key = key.strip()
+            if key and (key, entity.node) not in seen:
+                seen.add((key, entity.node))
+                table[key].append(entity)
+
+        files: dict[str, Entity] = {}
+        for norm, name, node, kind in rows:
+            entity = Entity(node, kind, name)
+            put(norm, entity)
+            if kind == "symbol":
+                put(_compact(name), entity)
+                put(_compact(name.rsplit(".", 1)[-1]), entity)
+            elif kind == "file":
+                files[node] = entity
+            elif kind in ("person", "term") and ("-" in norm or "'" in norm):
+                put(norm.replace("-", " ").replace("'s", "").replace("'", ""), entity)
+        for entity in files.values():
+            _file_keys(entity, put, bags)
+        words: set[str] = set()
+        for key in table:
+            words.update(w for w in re.split(r"[\s/._-]+", key) if len(w) >= FUZZY_MIN)
         longest = max((k.count(" ") + 1 for k in table), default=1)
-        return cls(dict(table), min(longest, 6))
+        return cls(dict(table), min(longest, 6), dict(bags), frozenset(words))
+
+    def deletions(self) -> dict[str, set[str]]:
+        """One-deletion neighbourhood of every known word (built on first use)."""
+        if self._deletions is None:
+            index: dict[str, set[str]] = defaultdict(set)
+            for word in self.words:
+                index[word].add(word)
+                for i in range(len(word)):
+                    index[word[:i] + word[i + 1 :]].add(word)
+            self._deletions = dict(index)
+        return self._deletions
+
+    def correct(self, word: str) -> str | None:
+        """The one known word within one edit of `word` (None when none, or several tie)."""
+        if len(word) < FUZZY_MIN or word in self.words or not word.isalpha():
+            return None
+        index = self.deletions()
+        found: set[str] = set(index.get(word, ()))
+        for i in range(len(word)):
+            found |= index.get(word[:i] + word[i + 1 :], set())
+        close = sorted(w for w in found if _osa(word, w) <= 1)
+        return close[0] if len(close) == 1 else None
 
 
-def _candidates(text: str, max_words: int) -> list[tuple[str, str, bool]]:
-    """(span, normalised key, written-like-code) for each candidate span of `text`."""
-    out: list[tuple[str, str, bool]] = []
-    for match in _PATHLIKE.finditer(text):
-        span = match.group(0).strip("./")
-        if span:
-            out.append((span, span.lower(), True))
-    for match in _IDENT.finditer(text):
-        span = match.group(0)
-        codeish = "_" in span or "." in span or any(c.isupper() for c in span[1:])
-        out.append((span, span.lower(), codeish))
-        if "." in span:
-            out.append((span, span.rsplit(".", 1)[-1].lower(), codeish))
+def _compact(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _file_keys(entity: Entity, put: Any, bags: dict[frozenset[str], list[Entity]]) -> None:
+    """Derived keys of a file: its directory's name for index-like files, path word bags."""
+    path = PurePosixPath(entity.name)
+    parts = [p.lstrip(".") for p in path.parts[:-1]]
+    stem = path.stem.lower()
+    ext = path.suffix.lstrip(".").lower()
+    if stem in _INDEX_STEMS and parts:
+        put(parts[-1].lower(), entity)
+        put(parts[-1].lower().replace("-", " ").replace("_", " "), entity)
+    adr = re.match(r"(\d{3,5})-(.+)", stem)
+    if adr and parts and parts[-1].lower() in ("adr", "adrs", "decisions"):
+        number = adr.group(1)
+        put(f"adr {number}", entity)
+        put(f"adr {int(number)}", entity)
+        put(f"adr-{number}", entity)
+    words = [_singular(p.lower()) for p in parts[-2:]] + [_singular(stem)]
+    for size in (2, 3):
+        tail = [w for w in words[-size:] if w]
+        if len(tail) == size and all(len(w) >= 3 for w in tail):
+            bags[frozenset(tail)].append(entity)
+            if ext and ext not in ("py", "pyi", "js", "ts", "go", "rs", "java"):
+                bags[frozenset([*tail, ext])].append(entity)
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance (Levenshtein plus adjacent transpositions)."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(row[j - 1] + 1, rows[-1][j] + 1, rows[-1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+@dataclass
+class _Match:
+    start: int
+    end: int
+    span: str
+    form: str  # path, code, alias, phrase, word, tag
+    how: str
+    entities: list[Entity]
+    exact_case: bool = False
+
+    @property
+    def rank(self) -> tuple[int, int, int, int]:
+        return (
+            _TIER[self.form],
+            self.end - self.start,
+            _PREFER[self.form],
+            0 if self.how == "fuzzy" else 1,
+        )
+
+
+def _type_order(form: str, exact_case: bool) -> tuple[str, ...]:
+    if form in ("path",):
+        return ("file", "symbol", "term", "person")
+    if form == "code" or exact_case:
+        return ("symbol", "file", "term", "person")
+    return ("person", "term", "symbol", "file")
+
+
+def _spans(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, span, form) for paths, identifiers and plain words of `text`."""
+    out: list[tuple[int, int, str, str]] = []
+    for m in _PATHLIKE.finditer(text):
+        span = m.group(0).strip("./-")
+        if span and ("/" in span or span.rsplit(".", 1)[-1].lower() in _CODE_EXT):
+            start = m.start() + m.group(0).find(span)
+            out.append((start, start + len(span), span, "path"))
+    for m in _IDENT.finditer(text):
+        span = m.group(0)
+        bare = span[:-2] if span.endswith("()") else span
+        # snake_case, dotted, camelCase or called: written as code. "PSP" or "Dana" is prose.
+        codeish = (
+            "_" in bare.strip("_")
+            or "." in bare
+            or (any(c.isupper() for c in bare[1:]) and any(c.islower() for c in bare))
+            or span.endswith("()")
+        )
         if codeish:
-            split = " ".join(split_identifier(span.rsplit(".", 1)[-1]))
-            if " " in split:
-                out.append((span, split, True))
-    words = [w.strip("'-").lower() for w in _WORDS.findall(text)]
-    words = [w for w in words if w]
-    for size in range(1, max_words + 1):
-        for i in range(len(words) - size + 1):
-            gram = words[i : i + size]
-            if size == 1 and (gram[0] in STOP_WORDS or len(gram[0]) < 3):
-                continue
-            out.append((" ".join(gram), " ".join(gram), False))
-            if size == 1 and gram[0].endswith("s") and len(gram[0]) > 4:
-                out.append((gram[0], gram[0][:-1], False))
+            out.append((m.start(), m.start() + len(bare), bare, "code"))
     return out
 
 
-def find_mentions(text: str, table: EntityTable, limit_chars: int = 20_000) -> list[Mention]:
-    """Every entity the text names, strongest first, one mention per node."""
+def _lookup(table: EntityTable, key: str) -> list[Entity]:
+    return table.by_norm.get(key, [])
+
+
+def _code_matches(
+    table: EntityTable, start: int, end: int, span: str, fix: Correct
+) -> list[_Match]:
+    """An identifier or dotted name: exact, compact, module.member, then split words."""
+    low = span.lower()
+    found: list[_Match] = []
+    hits = _lookup(table, low) or _lookup(table, _compact(span))
+    if hits:
+        exact_case = any(e.name.rsplit(".", 1)[-1] == span.rsplit(".", 1)[-1] for e in hits)
+        return [_Match(start, end, span, "code", "exact", hits, exact_case)]
+    if "." in span:
+        head, _, tail = span.rpartition(".")
+        # module.member: the member defined in the file whose stem is the module.
+        members = [
+            e
+            for e in _lookup(table, tail.lower()) + _lookup(table, _compact(tail))
+            if e.type == "symbol"
+            and PurePosixPath(e.node[4:].split("::", 1)[0]).stem.lower() == head.lower()
+        ]
+        if members:
+            return [_Match(start, end, span, "code", "exact", _dedupe(members), True)]
+        compact_hits = _lookup(table, _compact(span))
+        if compact_hits:
+            return [_Match(start, end, span, "code", "compact", compact_hits, True)]
+        offset = start
+        for part in span.split("."):
+            found += _code_matches(table, offset, offset + len(part), part, fix)
+            offset += len(part) + 1
+        return found
+    words = split_identifier(span)
+    if len(words) > 1:
+        for candidate, how in ((" ".join(words), "split"), (_corrected(fix, words), "fuzzy")):
+            if candidate and _lookup(table, candidate):
+                return [_Match(start, end, span, "code", how, _lookup(table, candidate))]
+            if candidate and _lookup(table, candidate.replace(" ", "")):
+                hits = _lookup(table, candidate.replace(" ", ""))
+                return [_Match(start, end, span, "code", how, hits)]
+    elif len(words) == 1:
+        fixed = fix(words[0])
+        if fixed and _lookup(table, fixed):
+            return [_Match(start, end, span, "code", "fuzzy", _lookup(table, fixed))]
+    # A typo in a short part ("PaymentStatusBage"): correct the whole compact spelling.
+    fixed = fix(_compact(span))
+    if fixed and _lookup(table, fixed):
+        return [_Match(start, end, span, "code", "fuzzy", _lookup(table, fixed))]
+    return found
+
+
+def _corrected(fix: Correct, words: list[str]) -> str | None:
+    changed = False
+    out: list[str] = []
+    for word in words:
+        fixed = fix(word)
+        if fixed is not None:
+            changed = True
+            out.append(fixed)
+        else:
+            out.append(word)
+    return " ".join(out) if changed else None
+
+
+def _path_matches(
+    table: EntityTable, start: int, end: int, span: str, fix: Correct
+) -> list[_Match]:
+    low = span.lower()
+    for key, how in ((low, "exact"), (low.lstrip("./"), "exact")):
+        if _lookup(table, key):
+            return [_Match(start, end, span, "path", how, _lookup(table, key))]
+    parts = re.split(r"([/.])", low)
+    fixed = [fix(p) or p if p not in "/." else p for p in parts]
+    key = "".join(fixed)
+    if key != low and _lookup(table, key):
+        return [_Match(start, end, span, "path", "fuzzy", _lookup(table, key))]
+    return []
+
+
+def _word_matches(
+    table: EntityTable, text: str, taken: list[tuple[int, int]], fix: Correct
+) -> list[_Match]:
+    """Plain-word n-grams (and their plural-less and typo-corrected spellings)."""
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
+    norm = [t[2].lower().replace("’", "'").strip("'-") for t in tokens]
+    fixed = [fix(w) if len(w) >= FUZZY_MIN else None for w in norm]
+    out: list[_Match] = []
+    for size in range(min(table.max_words, 6), 0, -1):
+        for i in range(len(tokens) - size + 1):
+            start, end = tokens[i][0], tokens[i + size - 1][1]
+            gram = norm[i : i + size]
+            if size == 1 and (len(gram[0]) < 2 or gram[0] in STOP_WORDS):
+                continue
+            if gram[0] in STOP_WORDS and gram[0] != "the" or gram[-1] in STOP_WORDS:
+                continue
+            span = text[start:end]
+            variants = [(" ".join(gram), "exact")]
+            if gram[-1] != _singular(gram[-1]):
+                variants.append((" ".join([*gram[:-1], _singular(gram[-1])]), "exact"))
+            if gram[-1].endswith("'s"):
+                variants.append((" ".join([*gram[:-1], gram[-1][:-2]]), "exact"))
+            if any(fixed[i : i + size]):
+                corrected = [f or w for f, w in zip(fixed[i : i + size], gram, strict=True)]
+                variants.append((" ".join(corrected), "fuzzy"))
+                variants.append((" ".join([*corrected[:-1], _singular(corrected[-1])]), "fuzzy"))
+            for key, how in variants:
+                hits = _lookup(table, key)
+                if not hits:
+                    continue
+                people = [e for e in hits if e.type in ("person", "term")]
+                tags = [e for e in hits if e.type == "tag"]
+                rest = [e for e in hits if e.type not in ("person", "term", "tag")]
+                if people:
+                    out.append(_Match(start, end, span, "alias", how, people))
+                if rest:
+                    # "SessionStore"/"Settings" written as a class: an exact-case name.
+                    # "Settings", "README": spelled exactly as a class or a file stem is.
+                    exact_case = (
+                        size == 1
+                        and span.lower() != span
+                        and any(_exact_name(e) == span for e in rest)
+                    )
+                    # One word is weak unless it is spelled like a name: `ledger-export`.
+                    named = size == 1 and any(c in "-_" or c.isdigit() for c in gram[0])
+                    form = "phrase" if size > 1 or exact_case or named else "word"
+                    out.append(_Match(start, end, span, form, how, rest, exact_case))
+                if tags:
+                    out.append(_Match(start, end, span, "tag", how, tags))
+                break
+            if 2 <= size <= 4:
+                bag = frozenset(_singular(w) for w in gram if w not in _FILLER)
+                if len(bag) >= 2 and bag in table.by_bag and not _covered(start, end, taken):
+                    out.append(_Match(start, end, span, "phrase", "path-words", table.by_bag[bag]))
+    # "in conftest", "the queue module": a file stem with a file cue is a file, strongly.
+    for i, (start, end, _word) in enumerate(tokens):
+        before = norm[i - 1] if i else ""
+        after = norm[i + 1] if i + 1 < len(norm) else ""
+        if before == "in" or after in _FILE_CUE_AFTER:
+            files = [e for e in _lookup(table, norm[i]) if e.type == "file"]
+            if files and norm[i] not in STOP_WORDS:
+                out.append(_Match(start, end, text[start:end], "phrase", "exact", files))
+    return out
+
+
+def _exact_name(entity: Entity) -> str:
+    if entity.type == "file":
+        return PurePosixPath(entity.name).stem
+    return entity.name.rsplit(".", 1)[-1]
+
+
+def _covered(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e for s, e in taken)
+
+
+def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    return any(start < e and s < end for s, e in taken)
+
+
+def _dedupe(entities: list[Entity]) -> list[Entity]:
+    seen: dict[str, Entity] = {}
+    for entity in entities:
+        seen.setdefault(entity.node, entity)
+    return list(seen.values())
+
+
+def _described_adr(text: str, table: EntityTable) -> list[_Match]:
+    """The ADR a text describes ("the ADR about the job queue"): most title words shared.
+
+    The match spans from "ADR" to the last shared word, so "job queue" is not linked again.
+    """
+    low = text.lower()
+    found = re.search(r"\badrs?\b", low)
+    if not found:
+        return []
+    tail = [(m.end(), _singular(m.group(0))) for m in re.finditer(r"[a-z]{3,}", low[found.end() :])]
+    words = {w for _, w in tail} - STOP_WORDS
+    best: list[tuple[int, Entity, set[str]]] = []
+    for key, entities in table.by_norm.items():
+        m = re.match(r"(?:.*/)?adrs?/\d{3,5}-(.+)\.md$", key)
+        if not m:
+            continue
+        slug = {_singular(w) for w in m.group(1).split("-")} - STOP_WORDS
+        shared = words & slug
+        if len(shared) >= 2:
+            best += [(len(shared), e, shared) for e in entities if e.type == "file"]
+    if not best:
+        return []
+    top = max(o for o, _, _ in best)
+    chosen = _dedupe([e for o, e, _ in best if o == top])
+    shared = set().union(*(s for o, _, s in best if o == top))
+    end = found.end() + max(e for e, w in tail if w in shared)
+    return [_Match(found.start(), end, text[found.start() : end], "phrase", "described", chosen)]
+
+
+def _member_call(text: str, mention: _Match, table: EntityTable) -> _Match:
+    """`SessionStore get()`: a class followed by one of its methods, called: the method."""
+    after = re.match(r"\s*(?:'s\s+)?\.?([A-Za-z_]\w*)\(\)", text[mention.end :])
+    if not after or not mention.entities:
+        return mention
+    owner = mention.entities[0]
+    if owner.type != "symbol":
+        return mention
+    method = after.group(1)
+    qual = owner.name + "." + method
+    hits = [e for e in _lookup(table, qual.lower()) if e.name == qual]
+    if not hits:
+        return mention
+    end = mention.end + after.end()
+    return _Match(mention.start, end, text[mention.start : end], "code", mention.how, hits, True)
+
+
+def find_mentions(
+    text: str, table: EntityTable, limit_chars: int = 20_000, *, fuzzy: bool = True
+) -> list[Mention]:
+    """Every entity the text names, strongest first, one mention per node.
+
+    Args:
+        text: a request, a memory or any prose; only the first `limit_chars` are read.
+        table: the index's entity table.
+        fuzzy: also try one-edit typo corrections of unknown words of five letters or more.
+    """
+    text = text[:limit_chars]
+    if not table.by_norm or not text.strip():
+        return []
+    fix = table.correct if fuzzy else _no_correction
+    matches: list[_Match] = []
+    for start, end, span, form in _spans(text):
+        if form == "path":
+            matches += _path_matches(table, start, end, span, fix)
+        else:
+            matches += _code_matches(table, start, end, span, fix)
+    matches += _described_adr(text, table)
+    strong_spans = [(m.start, m.end) for m in matches]
+    matches += _word_matches(table, text, strong_spans, fix)
+    return _resolve(text, matches, table)
+
+
+def _no_correction(word: str) -> str | None:
+    return None
+
+
+def _resolve(text: str, matches: list[_Match], table: EntityTable) -> list[Mention]:
+    """Keep the best non-overlapping matches; pick one entity per span, list the rest."""
+    taken: list[tuple[int, int]] = []
+    chosen: list[_Match] = []
+    tags: list[_Match] = []
+    for match in sorted(matches, key=lambda m: m.rank, reverse=True):
+        if match.form == "tag":
+            tags.append(match)
+            continue
+        if _overlaps(match.start, match.end, taken):
+            continue
+        taken.append((match.start, match.end))
+        chosen.append(_member_call(text, match, table))
     found: dict[str, Mention] = {}
-    for span, key, codeish in _candidates(text[:limit_chars], table.max_words):
-        for entity in table.by_norm.get(key, ()):
-            # A word that names a person/term/tag, or any multi-word name, is a strong link;
-            # a bare word that is also a file stem or symbol name is a weak one.
-            strong = codeish or entity.type in ("person", "term", "tag") or " " in key
-            current = found.get(entity.node)
-            better = current is not None and (
-                (strong and not current.strong)
-                or (current.type == "tag" and entity.type in ("person", "term"))
-            )
-            if current is None or better:
-                found[entity.node] = Mention(span, entity.node, entity.type, entity.name, strong)
-    return sorted(found.values(), key=lambda m: (not m.strong, m.type, m.node))
+    for match in chosen:
+        order = _type_order(match.form, match.exact_case)
+        entities = _dedupe(match.entities)
+        best_type = min((e.type for e in entities), key=lambda t: _index(order, t))
+        same = [e for e in entities if e.type == best_type]
+        if match.exact_case:
+            tail = match.span.rsplit(".", 1)[-1]
+            exact = [e for e in same if _exact_name(e) == tail or e.name == match.span]
+            same = exact or same
+        same.sort(key=_preference)
+        primary, others = same[0], same[1:]
+        strong = match.form in ("path", "code", "alias", "phrase")
+        mention = Mention(
+            match.span,
+            primary.node,
+            primary.type,
+            primary.name,
+            strong,
+            "alias" if match.form == "alias" and match.how == "exact" else match.how,
+            tuple(e.node for e in others[:5]),
+            match.start,
+        )
+        current = found.get(primary.node)
+        if current is None or (mention.strong and not current.strong):
+            found[primary.node] = mention
+    for match in tags:
+        for entity in match.entities:
+            if entity.node not in found:
+                found[entity.node] = Mention(
+                    match.span, entity.node, "tag", entity.name, False, "tag", (), match.start
+                )
+    return sorted(found.values(), key=lambda m: (not m.strong, m.type == "tag", m.start))
+
+
+def _preference(entity: Entity) -> tuple[bool, int, int, str]:
+    """Public names before private ones, shallow paths before deep ones."""
+    private = entity.name.startswith("_") or "._" in entity.name
+    return (private, entity.node.count("/"), len(entity.node), entity.node)
+
+
+def _index(order: tuple[str, ...], kind: str) -> int:
+    return order.index(kind) if kind in order else len(order)
