@@ -145,6 +145,12 @@ def _serve_http(
     "--name", default="kenning", show_default=True, help="The server's name in the config."
 )
 @click.option(
+    "--hook",
+    is_flag=True,
+    help="claude-code only: also add a prompt hook that puts kenning's packet into the "
+    "conversation on every prompt, whether or not the model calls a tool.",
+)
+@click.option(
     "--url",
     metavar="URL",
     help="Point at a running `kenning mcp --http` (e.g. http://127.0.0.1:8765/mcp) with the "
@@ -158,6 +164,7 @@ def connect(
     print_only: bool,
     list_all: bool,
     name: str,
+    hook: bool,
     url: str | None,
 ) -> None:
     """Register this project's kenning MCP server with a coding client.
@@ -189,11 +196,50 @@ def connect(
         plan = clients.plan(client, project, scope=scope, name=name, http=http)
     except KenningError as exc:
         raise click.ClickException(str(exc)) from None
+    if hook and plan.client != "claude-code":
+        raise click.UsageError("--hook is for claude-code (its UserPromptSubmit hook)")
     if print_only:
         click.echo(f"# {plan.path}")
         click.echo(plan.snippet)
+        if hook:
+            command = clients.hook_command(project)
+            click.echo(f"# {clients.claude_settings_path(plan.scope, project)}")
+            click.echo(clients.merge_claude_hook(None, plan.path, command).rstrip())
         return
     result = clients.apply(plan)
     click.echo(result)
+    if hook:
+        click.echo(clients.apply_claude_hook(project, plan.scope))
     for note in plan.notes:
         click.echo(f"note: {note}")
+
+
+@click.command()
+@click.argument("event", type=click.Choice(["prompt"]))
+@click.option(
+    "--budget",
+    default=1200,
+    show_default=True,
+    type=click.IntRange(100, 8000),
+    help="Token budget of the packet.",
+)
+@click.pass_context
+def hook(ctx: click.Context, event: str, budget: int) -> None:
+    """Print the packet for a prompt, for a client's prompt-submit hook (reads stdin).
+
+    Reads Claude Code's UserPromptSubmit event (JSON with "prompt") or plain text. Prints nothing
+    for slash commands and short replies, or when the project has no index; never fails the
+    prompt (errors go to stderr, the exit code stays 0). `kenning connect claude-code --hook`
+    sets it up.
+
+    Example: echo '{"prompt": "add retries to the webhook sender"}' | kenning hook prompt
+    """
+    from kenning.mcp.hook import hook_context, prompt_of
+
+    try:
+        text = hook_context(_project_dir(ctx), prompt_of(sys.stdin.read()), budget)
+    except Exception as exc:  # noqa: BLE001 - a hook must never block the user's prompt
+        sys.stderr.write(f"kenning hook: {exc}\n")
+        return
+    if text:
+        click.echo(text, nl=False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tomllib
@@ -397,11 +398,16 @@ def _servers_in(data: dict[str, Any], plan: Plan) -> dict[str, Any]:
 
 
 def _backup(plan: Plan) -> Path:
+    return backup_file(plan.path, f"{plan.client}-{plan.scope}")
+
+
+def backup_file(path: Path, label: str) -> Path:
+    """Copy `path` into kenning's user dir (backups/connect/) before it is changed."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     folder = user_home() / "backups" / "connect"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stamp}-{plan.client}-{plan.scope}-{plan.path.name.lstrip('.')}"
-    shutil.copy2(plan.path, target)
+    target = folder / f"{stamp}-{label}-{path.name.lstrip('.')}"
+    shutil.copy2(path, target)
     return target
 
 
@@ -419,6 +425,84 @@ def _write(path: Path, text: str) -> None:
         os.fsync(fh.fileno())
     os.chmod(tmp, mode)
     os.replace(tmp, path)
+
+
+# ---- Claude Code's prompt hook -------------------------------------------------------------
+
+HOOK_EVENT = "UserPromptSubmit"
+
+
+def claude_settings_path(scope: str, project: Path) -> Path:
+    """Claude Code's settings file for hooks at `scope` (project, local or user)."""
+    if scope == "user":
+        return Path.home() / ".claude" / "settings.json"
+    name = "settings.local.json" if scope == "local" else "settings.json"
+    return project / ".claude" / name
+
+
+def hook_command(project: Path) -> str:
+    """The shell command Claude Code runs on each prompt: `kenning -C <project> hook prompt`."""
+    command, args = launch_command(project.absolute())
+    argv = [command, *args[:-1], "hook", "prompt"]  # args end with "mcp"
+    return " ".join(shlex.quote(part) for part in argv)
+
+
+def _is_kenning_hook(hook: Any) -> bool:
+    command = hook.get("command") if isinstance(hook, dict) else None
+    return isinstance(command, str) and "kenning" in command and command.endswith(" hook prompt")
+
+
+def merge_claude_hook(text: str | None, path: Path, command: str) -> str:
+    """Claude settings `text` with kenning's prompt hook (replacing an older one of kenning's).
+
+    Raises:
+        ConnectError: the file is not a plain JSON object, or `hooks` has an unexpected shape.
+    """
+    group = {"hooks": [{"type": "command", "command": command, "timeout": 30}]}
+    by_hand = json.dumps({"hooks": {HOOK_EVENT: [group]}}, indent=2)
+    try:
+        data = json.loads(text) if text and text.strip() else {}
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ConnectError(f"{path} is not a plain JSON object; add this by hand:\n{by_hand}")
+    hooks = data.setdefault("hooks", {})
+    groups = hooks.setdefault(HOOK_EVENT, []) if isinstance(hooks, dict) else None
+    if not isinstance(groups, list):
+        raise ConnectError(f"{path}: hooks.{HOOK_EVENT} is not a list; add by hand:\n{by_hand}")
+    if any(
+        isinstance(g, dict) and any(h == group["hooks"][0] for h in g.get("hooks") or [])
+        for g in groups
+    ):
+        return text or ""
+    kept = []
+    for g in groups:
+        if isinstance(g, dict) and isinstance(g.get("hooks"), list):
+            g = {**g, "hooks": [h for h in g["hooks"] if not _is_kenning_hook(h)]}
+            if not g["hooks"]:
+                continue
+        kept.append(g)
+    hooks[HOOK_EVENT] = [*kept, group]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def apply_claude_hook(project: Path, scope: str) -> str:
+    """Add kenning's prompt hook to Claude Code's settings at `scope`; what happened.
+
+    Raises:
+        ConnectError: a scope Claude has no settings file for, or a file kenning cannot merge.
+    """
+    if scope not in SCOPES["claude-code"]:
+        raise ConnectError(f"claude-code has no {scope} scope")
+    path = claude_settings_path(scope, project)
+    old = _read_text(path)
+    new = merge_claude_hook(old, path, hook_command(project))
+    if old is not None and new == old:
+        return f"the kenning prompt hook is already in {path}"
+    backup = backup_file(path, f"claude-code-hook-{scope}") if old is not None else None
+    _write(path, new)
+    done = f"Added the kenning prompt hook ({HOOK_EVENT}) to {path}"
+    return done + (f"; the previous file is saved as {backup}" if backup else "")
 
 
 # ---- listing ---------------------------------------------------------------------------------
