@@ -21,6 +21,7 @@ from kenning.errors import KenningError
 LAZY_COMMANDS: dict[str, str] = {
     "mcp": "kenning.mcp.commands:mcp",
     "connect": "kenning.mcp.commands:connect",
+    "hook": "kenning.mcp.commands:hook",
     "ask": "kenning.llm.commands:ask",
     "chat": "kenning.llm.commands:chat",
     "models": "kenning.llm.commands:models",
