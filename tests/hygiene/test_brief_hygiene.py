@@ -12,24 +12,19 @@ def items(packet: Packet) -> dict[str, tuple[str, str]]:
     }
 
 
-def test_a_stale_memory_is_labelled_and_ranked_below_a_fresh_one(ws: Workspace) -> None:
-    stale = ws.remember("Email delivery: `Mailer.try_send` retries the SMTP delivery", "fact")
-    fresh = ws.remember(
-        "Email delivery: SMTP delivery retries use exponential backoff", "fact", on_duplicate="keep"
-    )
-    mailer = ws.root / "app" / "mailer.py"
-    mailer.write_text(mailer.read_text().replace("def try_send", "def deliver_now"))
+def test_a_stale_memory_is_labelled_and_ranked_down(ws: Workspace) -> None:
+    memory = ws.remember("Email delivery: `Mailer.try_send` retries the SMTP handshake", "fact")
+    request = "SMTP handshake retries"
+    before = {i.ref: i for i in ws.brief(request, use_dense=False).items}[memory.id]
+    assert before.status == "active"
+    (ws.root / "app" / "mailer.py").write_text("")
     ws.index(embed=False)
-    (ws.root / "app" / "mailer.py").write_text("")  # nothing left to be renamed to
-    ws.index(embed=False)
-    packet = ws.brief("email SMTP delivery retries", use_dense=False)
-    got = items(packet)
-    assert got[stale.id][0] == "stale" and "no longer defined" in got[stale.id][1]
-    assert got[fresh.id][0] == "active"
-    order = [i.ref for i in packet.items]
-    assert order.index(fresh.id) < order.index(stale.id)
+    packet = ws.brief(request, use_dense=False)
+    after = {i.ref: i for i in packet.items}[memory.id]
+    assert after.status == "stale" and "no longer defined" in after.why
+    assert after.score < before.score
     assert "**stale**" in packet.to_markdown()
-    assert packet.to_dict()["items"][order.index(stale.id)]["status"] == "stale"
+    assert {i["ref"]: i for i in packet.to_dict()["items"]}[memory.id]["status"] == "stale"
 
 
 def test_expired_and_not_yet_valid_memories_stay_out_unless_history(ws: Workspace) -> None:

@@ -81,8 +81,9 @@ class NearDuplicate(InvalidMemory):
         self.score = score
         super().__init__(
             f"not stored: `{existing.id}` ({existing.kind}) already says this "
-            f"({score:.0%} similar): {existing.title}. To replace it use --supersedes "
-            f"{existing.id}; to edit it, `kenning review`; to store both anyway, --keep-both"
+            f"({score:.0%} similar): {existing.title}. To replace it, record it with "
+            f"supersedes {existing.id}; to add to it, merge (on_duplicate='merge'); to store "
+            "both anyway, on_duplicate='keep'"
         )
 
 
