@@ -176,3 +176,22 @@ def test_the_index_follows_edits_between_requests(project: Path) -> None:
         assert any(r["path"] == "src/tidewater/quokka.py" for r in found)
     finally:
         svc.close()
+
+
+def test_long_memories_are_cut_to_the_cap_everywhere(project: Path) -> None:
+    svc = KenningService(project, vectors=False, max_tokens=600)
+    try:
+        body = " ".join(f"clause{n} says the ledger export keeps row {n}" for n in range(900))
+        made = svc.remember(
+            f"Ledger exports keep every row\n\n{body}", "rule", scope="src/tidewater/ledger/**"
+        )
+        assert made.data["status"] == "created"
+        rules = svc.list_rules("src/tidewater/ledger/entries.py")
+        assert count_tokens(rules.text) <= 600
+        assert all(count_tokens(r["excerpt"]) <= 160 for r in rules.data["rules"])
+        shown = svc.get(made.data["id"])
+        assert count_tokens(shown.text) <= 600 and "truncated" in shown.text
+        found = svc.search("ledger export rows clause", None, 25)
+        assert count_tokens(found.text) <= 600
+    finally:
+        svc.close()

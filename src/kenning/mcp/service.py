@@ -451,7 +451,9 @@ class KenningService:
                 break
             used += cost
             lines.append(block)
-            entries.append({"ref": ref, "title": title, "scope": list(scope), "text": text})
+            entries.append(
+                {"ref": ref, "title": title, "scope": list(scope), "excerpt": _snippet(text, 150)}
+            )
         if len(entries) < len(rules):
             lines.append(
                 f"\n({len(rules) - len(entries)} more; pass a path to see the rules for one file)"
