@@ -74,24 +74,26 @@ def mcp(
 
     Example: kenning -C ~/src/tidewater mcp --http --port 8765
     """
-    if not use_http:
-        if host is not None or allow_origin:
-            raise click.UsageError("--host and --allow-origin only apply with --http")
-        import os
+    project = _project_dir(ctx)
+    if use_http:
+        from kenning.mcp.service import KenningService
 
-        from kenning.mcp.handshake import StdioWire, serve_stdio
+        service = KenningService(project, vectors=not no_vectors, fresh_after=fresh_after)
+        _serve_http(service, host, port, allow_origin)
+        return
+    if host is not None or allow_origin:
+        raise click.UsageError("--host and --allow-origin only apply with --http")
+    import os
 
-        # Take the wire and start answering `initialize` before anything else is imported.
-        wire = StdioWire()
-        if os.environ.get("KENNING_MCP_FAST_HANDSHAKE", "1") != "0":
-            wire.answer_initialize_early()
+    from kenning.mcp.handshake import StdioWire, serve_stdio
+
+    # Take the wire and start answering `initialize` before anything else is imported.
+    wire = StdioWire()
+    if os.environ.get("KENNING_MCP_FAST_HANDSHAKE", "1") != "0":
+        wire.answer_initialize_early()
     from kenning.mcp.service import KenningService
 
-    service = KenningService(_project_dir(ctx), vectors=not no_vectors, fresh_after=fresh_after)
-    if not use_http:
-        serve_stdio(service, wire)
-        return
-    _serve_http(service, host, port, allow_origin)
+    serve_stdio(KenningService(project, vectors=not no_vectors, fresh_after=fresh_after), wire)
 
 
 def _serve_http(
