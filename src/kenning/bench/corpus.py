@@ -1,7 +1,8 @@
 """A deterministic, realistic corpus for the latency suite: real Python files plus memories.
 
-Source files are copied from the Python installation running the benchmark (its site-packages,
-then its standard library: a venv alone rarely holds 10,000 files). The selection is a stable
+Source files are copied from the Python installation running the benchmark: the venv's
+site-packages (Python, stubs, C and JS sources), then the standard library, then, only when those
+hold too few, the base interpreter's own site-packages; the result says how many came from where. The selection is a stable
 pseudo-random sample (files ordered by a hash of their path), so the same interpreter always
 yields the same corpus. Memories are generated from templates filled with the package, module,
 function and class names of the copied files, in the kinds and proportions a real project
@@ -47,21 +48,33 @@ class Vocabulary:
     classes: list[str] = field(default_factory=list)
 
 
+SOURCE_SUFFIXES = (".py", ".pyi", ".pyx", ".pxd", ".c", ".h", ".cc", ".cpp", ".hpp", ".js", ".ts")
+
+
 def source_roots() -> list[tuple[str, Path]]:
-    """(label, folder) of the running interpreter's site-packages, then its standard library."""
+    """(label, folder) in order of preference: the venv's site-packages, the standard library,
+    then the base interpreter's own site-packages (only reached when the first two are short)."""
     paths = sysconfig.get_paths()
     roots: list[tuple[str, Path]] = []
-    for label, key in (("site", "purelib"), ("site", "platlib"), ("stdlib", "stdlib")):
-        folder = Path(paths[key])
+    stdlib = Path(paths["stdlib"])
+    for label, folder in (
+        ("site", Path(paths["purelib"])),
+        ("site", Path(paths["platlib"])),
+        ("stdlib", stdlib),
+        ("base-site", stdlib / "site-packages"),
+    ):
         if folder.is_dir() and all(folder != r for _, r in roots):
             roots.append((label, folder))
     return roots
 
 
 def candidates(roots: list[tuple[str, Path]] | None = None) -> Iterator[tuple[Path, str]]:
-    """(source file, corpus-relative path) for every usable `.py` file under the roots."""
+    """(source file, corpus-relative path) for every usable source file under the roots."""
     for label, root in roots or source_roots():
-        for path in root.rglob("*.py"):
+        suffixes = SOURCE_SUFFIXES if label == "site" else (".py",)
+        for path in root.rglob("*"):
+            if path.suffix not in suffixes:
+                continue
             rel = path.relative_to(root)
             if (
                 label == "stdlib"
@@ -80,9 +93,24 @@ def candidates(roots: list[tuple[str, Path]] | None = None) -> Iterator[tuple[Pa
 
 
 def select_files(count: int, roots: list[tuple[str, Path]] | None = None) -> list[tuple[Path, str]]:
-    """A stable sample of `count` files (ordered by a hash of their corpus path)."""
-    pool = sorted(candidates(roots), key=lambda pr: hashlib.sha1(pr[1].encode()).hexdigest())
-    return sorted(pool[:count], key=lambda pr: pr[1])
+    """`count` files: every root in order of preference, each a stable sample (ordered by a
+    hash of the corpus path) when it holds more than is still needed."""
+    chosen: list[tuple[Path, str]] = []
+    for root in roots or source_roots():
+        if len(chosen) >= count:
+            break
+        pool = sorted(candidates([root]), key=lambda pr: hashlib.sha1(pr[1].encode()).hexdigest())
+        chosen += pool[: count - len(chosen)]
+    return sorted(chosen, key=lambda pr: pr[1])
+
+
+def composition(files: list[tuple[Path, str]]) -> dict[str, int]:
+    """How many files of each origin and suffix a selection holds (for the report)."""
+    counts: dict[str, int] = {}
+    for path, rel in files:
+        key = f"{rel.split('/')[0]} {path.suffix}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def copy_files(files: list[tuple[Path, str]], root: Path) -> Vocabulary:
@@ -272,9 +300,11 @@ def requests(count: int, vocab: Vocabulary, seed: int = 11) -> list[str]:
     return out
 
 
-def build(root: Path, files: int, memories: int) -> tuple[Vocabulary, dict[str, int], int]:
+def build(
+    root: Path, files: int, memories: int
+) -> tuple[Vocabulary, dict[str, int], list[tuple[Path, str]]]:
     """The whole corpus under `root`: (vocabulary, memories per kind, files copied)."""
     selected = select_files(files)
     vocab = copy_files(selected, root)
     counts = write_memories(root, memories, vocab)
-    return vocab, counts, len(selected)
+    return vocab, counts, selected

@@ -345,7 +345,7 @@ def run_generated(
         if progress:
             progress("corpus", 0, 1)
         started = time.perf_counter()
-        vocab, kinds, copied = corpus.build(root, files, memories)
+        vocab, kinds, selected = corpus.build(root, files, memories)
         build_s = time.perf_counter() - started
         reqs = corpus.requests(n_requests, vocab)
         result = run_on(root, reqs, vectors=vectors, embed_sample=embed_sample, progress=progress)
@@ -354,7 +354,8 @@ def run_generated(
             "suite": "latency",
             "corpus": {
                 "kind": "generated",
-                "files": copied,
+                "files": len(selected),
+                "composition": corpus.composition(selected),
                 "memories": memories,
                 "memory_kinds": kinds,
                 "requests": len(reqs),
