@@ -315,6 +315,7 @@ def run(
         "ks": list(KS),
         "systems": {name: table.summary() for name, table in tables.items()},
         "cases": examples,
+        "peers": {p.name: p.stats() for p in peers if hasattr(p, "stats")},
     }
 
 

@@ -443,12 +443,18 @@ def markdown(
                 "",
             ]
         if result.get("suite") == "latency":
-            parts += [f"Corpus: {_corpus_line(result)}.", ""]
+            comp = result.get("corpus", {}).get("composition") or {}
+            listed = ", ".join(f"{v:,} {k}" for k, v in comp.items())
+            parts += [
+                f"Corpus: {_corpus_line(result)}" + (f" ({listed})" if listed else "") + ".",
+                "",
+            ]
             parts += [_md_table(["measure", "value", "target", "met"], latency_rows(result)), ""]
             stages = stage_rows(result)
             if stages:
                 parts += [
-                    "Brief stages (ms, from each packet's timings):",
+                    "Brief stages (ms, wall, from each packet's timings; `retrieve.*` time the "
+                    "second of the brief's two searches, over memories):",
                     "",
                     _md_table(["stage", "p50", "p99"], stages),
                     "",
@@ -464,6 +470,14 @@ def markdown(
                     f"{ds.get('questions')} questions with evidence ({ds.get('without_evidence')} "
                     f"without, skipped); {ds.get('evidence_normalised')} evidence ids normalised, "
                     f"{len(ds.get('evidence_dropped', []))} dropped as unknown.",
+                    "",
+                ]
+            for peer, stats in (result.get("peers") or {}).items():
+                parts += [
+                    f"Peer {peer}: search {stats.get('search_mode')}; "
+                    f"{stats.get('notes_ingested')} notes written through its own tools at "
+                    f"{stats.get('ingest_ms_per_note')} ms per note (first-write warm-up "
+                    f"included); {stats.get('notes_refused', 0)} refused.",
                     "",
                 ]
             if result.get("suite") == "history":
