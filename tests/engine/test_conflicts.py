@@ -1,0 +1,247 @@
+"""Conflict detection: what a request or a diff goes against, and what it does not."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from kenning.engine.conflicts import MemoryView, find_conflicts, parse_diff, stance
+
+
+def day(iso: str) -> float:
+    return datetime.fromisoformat(iso).replace(tzinfo=UTC).timestamp()
+
+
+CELERY = MemoryView(
+    "celery-1c07",
+    "decision",
+    "Use Celery with Redis for background jobs",
+    "Webhook deliveries and dunning run on Celery workers with Redis as broker.",
+    "superseded",
+    day("2025-03-04"),
+)
+QUEUE = MemoryView(
+    "pg-queue-8d2e",
+    "decision",
+    "Background jobs use the PostgreSQL-backed queue; Celery is ruled out",
+    "Replaces the Celery decision. We ruled out Celery (and RQ, Dramatiq, anything needing "
+    "Redis) after a task ran for a rolled-back transaction.",
+    "active",
+    day("2025-09-22"),
+)
+CENTS = MemoryView(
+    "cents-b41a",
+    "decision",
+    "Money is integer cents, never float",
+    "Every amount is an integer number of minor units. Floats are allowed for display "
+    "formatting only.",
+    "active",
+    day("2025-02-18"),
+)
+STRIPE = MemoryView(
+    "stripe-6b0e",
+    "decision",
+    "Stripe is our only PSP",
+    "We chose Stripe over Adyen and Mollie.",
+    "active",
+    day("2025-04-15"),
+)
+LEDGER = MemoryView(
+    "ledger-d402",
+    "rule",
+    "Never UPDATE or DELETE ledger entries",
+    "ledger_entries is append-only; corrections are reversing entries.",
+    "active",
+    day("2025-02-11"),
+    scope=("src/ledger/**",),
+)
+MIGRATIONS = MemoryView(
+    "migrations-91ce",
+    "rule",
+    "Never edit a merged migration",
+    "Merged migrations are frozen; add a new numbered one.",
+    "active",
+    scope=("migrations/**",),
+)
+CONSUMERS = MemoryView(
+    "idempotent-93c0",
+    "rule",
+    "Consumers must be idempotent",
+    "Every consumer dedupes on event_id; duplicates happen.",
+    "active",
+    scope=("consumers/**",),
+)
+DEPLOYS = MemoryView(
+    "deploys-5d12", "decision", "Production deploys on Tuesdays and Thursdays only", ""
+)
+REGION = MemoryView(
+    "eu-only-55a0", "decision", "All data stays in eu-central-1", "We deploy only to eu-central-1."
+)
+TOKENS = MemoryView(
+    "ttl-64b1", "decision", "API access tokens live 15 minutes", "Refresh tokens live 30 days."
+)
+DEPS = MemoryView(
+    "deps-5b13",
+    "preference",
+    "Never add a dependency without asking first",
+    "Ask before adding anything to pyproject.toml or package.json.",
+)
+NO_LOG = MemoryView(
+    "no-log-c3e8",
+    "rule",
+    "Never log session ids, tokens or passwords",
+    "Log user ids only.",
+    scope=("src/auth/**",),
+)
+
+ALL = [CELERY, QUEUE, CENTS, STRIPE, LEDGER, MIGRATIONS, CONSUMERS, DEPLOYS, REGION, TOKENS]
+
+
+def refs(request: str, memories: list[MemoryView] | None = None, **kw: object) -> list[str]:
+    return [c.ref for c in find_conflicts(request, memories or ALL, **kw)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        ("move the webhook retries onto a Celery task", ["pg-queue-8d2e"]),
+        ("use Dramatiq for the PDF jobs", ["pg-queue-8d2e"]),
+        ("store the VAT amount as a float in compute_total", ["cents-b41a"]),
+        ("add Mollie as a second payment provider", ["stripe-6b0e"]),
+        ("ship the hotfix to production on Saturday", ["deploys-5d12"]),
+        ("add a read replica in us-east-1 for the US customers", ["eu-only-55a0"]),
+        ("bump the access token lifetime to 24h", ["ttl-64b1"]),
+    ],
+)
+def test_requests_that_ask_for_what_a_memory_rules_out_conflict(
+    request_text: str, expected: list[str]
+) -> None:
+    assert refs(request_text) == expected
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "make sure the job queue stays on Postgres and we don't use Celery",
+        "keep the PDF jobs on the postgres queue instead of Celery",
+        "remove the last Celery leftovers: the beat schedule and the celery extra",
+        "convert the last float in the tax code to integer cents",
+        "format the total as a float with two decimals for display only",
+        "why did we rule out Celery again?",
+        "plan the release for next Tuesday morning",
+        "refresh the access token a minute before its 15 minute expiry",
+        "add retries with backoff to the webhook sender",
+    ],
+)
+def test_negated_consistent_or_informational_requests_do_not(request_text: str) -> None:
+    assert refs(request_text) == []
+
+
+def test_a_conflict_names_the_memory_its_date_and_the_sentence() -> None:
+    (conflict,) = find_conflicts("use RQ for the PDF rendering jobs", ALL)
+    assert conflict.ref == "pg-queue-8d2e"
+    assert conflict.date == "2025-09-22"
+    assert "RQ" in conflict.sentence
+    assert conflict.how == "prohibition"
+    assert "rq" in conflict.reason.lower()
+    assert conflict.to_dict()["sentence"] == conflict.sentence
+
+
+def test_reviving_a_superseded_choice_conflicts_with_its_replacement_only() -> None:
+    old = MemoryView(
+        "three-retries",
+        "decision",
+        "Retry failed webhooks three times, 60s apart",
+        "Three fixed retries, then drop.",
+        "superseded",
+        superseded_by="backoff",
+    )
+    new = MemoryView(
+        "backoff",
+        "decision",
+        "Webhook retries: exponential backoff with jitter",
+        "Eight attempts, then dead-letter.",
+    )
+    found = find_conflicts("go back to three fixed retries a minute apart", [old, new])
+    assert [(c.ref, c.how) for c in found] == [("backoff", "superseded")]
+    assert refs("show the retry schedule of each delivery in the dashboard", [old, new]) == []
+
+
+def test_a_scoped_rule_applies_only_to_touched_paths_in_its_scope() -> None:
+    request = "log the session id when a login fails"
+    assert refs(request, [NO_LOG], files=["src/auth/login.py"]) == ["no-log-c3e8"]
+    assert refs(request, [NO_LOG], files=["src/cli.py"]) == []
+
+
+def test_a_diff_is_read_line_by_line() -> None:
+    diff = (
+        "--- a/src/ledger/corrections.py\n+++ b/src/ledger/corrections.py\n@@ -1,2 +1,3 @@\n"
+        '+    conn.execute("UPDATE ledger_entries SET amount_cents = %s", (cents,))\n'
+    )
+    (conflict,) = find_conflicts("fix the amount in place", [LEDGER], diff=diff)
+    assert (conflict.ref, conflict.how) == ("ledger-d402", "diff")
+    reversing = diff.replace("UPDATE ledger_entries SET", "INSERT INTO ledger_entries VALUES")
+    assert refs("fix the amount", [LEDGER], diff=reversing) == []
+
+
+def test_editing_a_frozen_file_conflicts_and_adding_a_new_one_does_not() -> None:
+    edit = "--- a/migrations/0007_customers.sql\n+++ b/migrations/0007_customers.sql\n+  x int,\n"
+    new = "--- /dev/null\n+++ b/migrations/0042_shipments.sql\n+CREATE TABLE shipments ();\n"
+    assert [c.how for c in find_conflicts("fix a typo", [MIGRATIONS], diff=edit)] == ["edit"]
+    assert refs("add the shipments table", [MIGRATIONS], diff=new) == []
+
+
+def test_added_code_must_do_what_a_scoped_rule_requires() -> None:
+    missing = (
+        "--- /dev/null\n+++ b/consumers/paid.py\n"
+        "+def handle(event, conn):\n+    conn.execute('INSERT INTO payments ...')\n"
+    )
+    present = missing.replace("INSERT INTO payments ...", "INSERT ... ON CONFLICT (event_id)")
+    assert [c.how for c in find_conflicts("record payments", [CONSUMERS], diff=missing)] == [
+        "requirement"
+    ]
+    assert refs("record payments", [CONSUMERS], diff=present) == []
+
+
+def test_a_met_precondition_lifts_a_ban() -> None:
+    assert refs("add pendulum to pyproject", [DEPS]) == ["deps-5b13"]
+    assert refs("Priya approved it: add pendulum to pyproject", [DEPS]) == []
+
+
+def test_inactive_and_non_binding_memories_are_never_reported() -> None:
+    note = MemoryView("note-1", "note", "Never use floats", "A note, not a decision.")
+    retired = MemoryView("old-1", "decision", "Never use floats", "", "retired")
+    assert refs("store the total as a float", [note, retired, CELERY]) == []
+
+
+def test_stance_reads_lists_and_choices() -> None:
+    found = stance(STRIPE.title, STRIPE.text)
+    assert {b.words for b in found.bans} >= {("adyen",), ("molli",)}
+    ledger = stance(LEDGER.title, LEDGER.text)
+    assert any(b.verb == "updat" for b in ledger.bans)
+
+
+def test_parse_diff_separates_added_lines_and_created_files() -> None:
+    parsed = parse_diff(
+        "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-old\n+new\n--- /dev/null\n+++ b/y.py\n+fresh\n"
+    )
+    assert parsed.added == "new\nfresh"
+    assert parsed.removed == "old"
+    assert parsed.modified == ("x.py",)
+    assert parsed.created == ("y.py",)
+    assert parse_diff("just a plan: switch to celery").added == "just a plan: switch to celery"
+    assert parse_diff(None).added == ""
+
+
+@pytest.mark.parametrize("request_text", ["", "   ", "\x00\x01\xff", "これは何ですか"])
+def test_bad_input_finds_nothing_and_does_not_fail(request_text: str) -> None:
+    assert refs(request_text) == []
+
+
+def test_a_megabyte_request_is_read_in_bounded_time() -> None:
+    text = "use celery for the jobs " + "lorem ipsum " * 90_000
+    started = time.perf_counter()
+    assert refs(text) == ["pg-queue-8d2e"]
+    assert time.perf_counter() - started < 5.0
