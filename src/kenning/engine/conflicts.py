@@ -490,7 +490,8 @@ def _ban(
     if not words:
         if verb is None:
             return None
-        verb, words = None, [verb]
+        words = [verb]
+        verb = None
     lead = [verb] if verb is not None else []
     return Ban(
         tuple(lead + words),
