@@ -195,3 +195,15 @@ def test_long_memories_are_cut_to_the_cap_everywhere(project: Path) -> None:
         assert count_tokens(found.text) <= 600
     finally:
         svc.close()
+
+
+def test_warm_up_never_starts_indexing_a_project(project: Path) -> None:
+    svc = KenningService(project, vectors=False)
+    try:
+        svc.warm_in_background().join(timeout=120)
+        assert not (project / ".kenning" / "index").exists()
+        svc.get_context("add retries to the webhook sender")  # builds the index
+        svc.warm_in_background().join(timeout=120)
+        assert svc.last_check_ms >= 0
+    finally:
+        svc.close()

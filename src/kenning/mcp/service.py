@@ -227,6 +227,32 @@ class KenningService:
         self.last_check_ms = (time.perf_counter() - started) * 1000
         return ws
 
+    def warm(self) -> None:
+        """Load what the first request needs (index, entity table, rules, vectors, model).
+
+        Only for a project that has an index: a server started just for a health check must not
+        start indexing a project nobody asked about.
+        """
+        with self._lock:
+            ws = self.workspace()
+            if not ws.has_index():
+                return
+            self.ready()
+            ws.brief("warm up the engine", MIN_BUDGET, (), use_dense=self.vectors)
+
+    def warm_in_background(self) -> threading.Thread:
+        """`warm()` on a daemon thread (errors are logged; the first request retries them)."""
+
+        def run() -> None:
+            try:
+                self.warm()
+            except Exception:  # noqa: BLE001 - the first real request reports the problem
+                log.debug("warm-up failed", exc_info=True)
+
+        thread = threading.Thread(target=run, name="kenning-warm", daemon=True)
+        thread.start()
+        return thread
+
     def _embed_now(self) -> bool:
         """Embed new chunks inline: only with vectors on and no background pass running."""
         return self.vectors and not (self._embedding is not None and self._embedding.is_alive())

@@ -60,6 +60,7 @@ def http_app(
     from kenning.mcp.server import build_server
 
     server = build_server(service)
+    service.warm_in_background()
     loopback = is_loopback(host)
     # The SDK's own Host/Origin check stays on as a second line on loopback binds.
     security = TransportSecuritySettings(
