@@ -107,3 +107,24 @@ def test_plots_from_saved_results(locomo_file: Path, tmp_path: Path) -> None:
     run("bench", "--from", str(out_dir), "--plots")
     assert (out_dir / "plots" / "locomo-recall.png").stat().st_size > 1000
     assert (out_dir / "plots" / "locomo-tokens.png").exists()
+
+
+def test_labelled_set_command_line_script_is_run_with_a_json_path(tmp_path: Path) -> None:
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "conflicts.py").write_text(
+        "import argparse, json\nfrom pathlib import Path\n\n\ndef main():\n"
+        "    p = argparse.ArgumentParser()\n    p.add_argument('--json', type=Path)\n"
+        "    args = p.parse_args()\n    print('table for people')\n"
+        "    args.json.write_text(json.dumps({'all': {'precision': 0.9, 'recall': 0.8}}))\n"
+    )
+    result = commands.run_evaluator("conflicts", tmp_path)
+    assert result["available"] is True
+    assert result["all"] == {"precision": 0.9, "recall": 0.8}
+
+
+def test_generic_results_render_as_a_table() -> None:
+    from kenning.bench.report import generic_rows
+
+    header, rows = generic_rows({"dev": {"precision": 0.5, "recall": 0.25, "n": 4}, "x": 1})
+    assert header == ["", "precision", "recall", "n"]
+    assert rows == [["dev", "0.500", "0.250", "4"]]

@@ -64,15 +64,34 @@ def run_evaluator(name: str, start: Path) -> dict[str, Any]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     runner = getattr(module, "run", None) or getattr(module, "evaluate", None)
-    if runner is None:
+    if runner is not None:
+        result = runner()
+        data: dict[str, Any] = result if isinstance(result, dict) else {"result": result}
+        return {"suite": name, "available": True, "source": str(path), **data}
+    main = getattr(module, "main", None)
+    if main is None:
         return {
             "suite": name,
             "available": False,
-            "note": f"{path.name} exposes no run() or evaluate(); not available yet",
+            "note": f"{path.name} exposes no run(), evaluate() or main(); not available yet",
         }
-    result = runner()
-    data: dict[str, Any] = result if isinstance(result, dict) else {"result": result}
-    return {"suite": name, "available": True, "source": str(path), **data}
+    # The labelled-set scripts are command-line tools that write their JSON (`--json PATH`).
+    import contextlib
+    import io
+
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"{name}.json"
+        saved = sys.argv
+        sys.argv = [str(path), "--json", str(target)]
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                main()
+        finally:
+            sys.argv = saved
+        if not target.is_file():
+            return {"suite": name, "available": False, "note": f"{path.name} wrote no JSON"}
+        loaded: dict[str, Any] = json.loads(target.read_text())
+    return {"suite": name, "available": True, "source": str(path), **loaded}
 
 
 def _peers(names: tuple[str, ...], workdir: Path) -> list[Any]:

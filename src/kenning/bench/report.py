@@ -200,6 +200,23 @@ def latency_rows(result: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def generic_rows(result: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """A table of any result (the labelled-set evaluators): one row per dict of numbers."""
+    columns: list[str] = []
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for key, value in result.items():
+        if not isinstance(value, dict) or key in ("machine",):
+            continue
+        numbers = {
+            k: v for k, v in value.items() if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+        if len(numbers) >= 2:
+            rows.append((key, numbers))
+            columns += [k for k in numbers if k not in columns]
+    columns = columns[:9]
+    return ["", *columns], [[k, *(_f(n.get(c)) for c in columns)] for k, n in rows]
+
+
 def stage_rows(result: dict[str, Any]) -> list[list[str]]:
     """Per-stage p50/p99 of the brief (from the packets' timings)."""
     brief = result.get("brief") or result.get("brief_lexical") or {}
@@ -238,7 +255,11 @@ def print_result(console: Any, name: str, result: dict[str, Any]) -> None:
         header, rows = group_rows(result)
         table(f"{name}: recall@10 by group", header, rows)
     else:
-        console.print_json(json.dumps(result)[:4000])
+        header, rows = generic_rows(result)
+        if rows:
+            table(name, header, rows)
+        else:
+            console.print(f"[bold]{name}[/]: {', '.join(sorted(result))[:300]}")
 
 
 def _corpus_line(result: dict[str, Any]) -> str:
@@ -412,7 +433,10 @@ def markdown(
         "",
     ]
     machines = {
-        json.dumps(r.get("machine", {}), sort_keys=True)
+        json.dumps(
+            {k: v for k, v in r["machine"].items() if k not in ("commit", "load_average")},
+            sort_keys=True,
+        )
         for r in results.values()
         if r.get("machine")
     }
@@ -422,9 +446,7 @@ def markdown(
             info = json.loads(m)
             parts.append(
                 f"- {info.get('cpu')}, {info.get('cores')} cores, {info.get('memory_gb')} GB RAM, "
-                f"{info.get('os')}, Python {info.get('python')}, kenning {info.get('kenning')} "
-                f"(commit {info.get('commit')}); load average when the run finished: "
-                f"{', '.join(str(x) for x in info.get('load_average', []))}"
+                f"{info.get('os')}, Python {info.get('python')}, kenning {info.get('kenning')}"
             )
         parts += [
             "",
@@ -438,8 +460,11 @@ def markdown(
     for name, result in results.items():
         parts += [f"## {name}", ""]
         if result.get("command"):
+            machine = result.get("machine", {})
+            load = ", ".join(str(x) for x in machine.get("load_average", []))
             parts += [
-                f"Command: `{result['command']}` (measured {result.get('measured_at', '')})",
+                f"Command: `{result['command']}` (measured {result.get('measured_at', '')} at "
+                f"commit {machine.get('commit')}; load average at the end {load})",
                 "",
             ]
         if result.get("suite") == "latency":
@@ -489,6 +514,10 @@ def markdown(
                 ]
         elif "note" in result:
             parts += [str(result["note"]), ""]
+        else:
+            header, rows = generic_rows(result)
+            if rows:
+                parts += [_md_table(header, rows), ""]
         for plot in plot_list:
             if plot.name.startswith(f"{name}-"):
                 rel = plot if docs_dir is None else Path(_relpath(plot, docs_dir))
