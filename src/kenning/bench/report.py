@@ -16,6 +16,8 @@ from kenning.errors import KenningError
 
 SUITE_ORDER = ("latency", "latency-project", "history", "locomo", "conflicts", "routing")
 KENNING_PREFIX = "kenning"
+LOCOMO_TARGET = 0.75  # issue 3: LoCoMo evidence R@10
+HISTORY_MARGIN = 0.10  # issue 3: files-touched R@5 at least this much above BM25
 
 
 class PlotsUnavailable(KenningError):
@@ -382,6 +384,28 @@ def losses(results: dict[str, dict[str, Any]]) -> list[str]:
                 out.append(f"`{name}`: misses the target(s) {', '.join(missed)} (see the table).")
             continue
         systems = result.get("systems", {})
+
+        def r(system: str, k: str, systems: dict[str, Any] = systems) -> float:
+            summary = systems.get(system, {}).get("groups", {}).get("all", {})
+            return float(summary.get("recall", {}).get(k, 0.0))
+
+        if result.get("suite") == "locomo" and "kenning-search" in systems:
+            best = max(
+                (n for n in systems if n.startswith(KENNING_PREFIX)), key=lambda n: r(n, "10")
+            )
+            if r(best, "10") < LOCOMO_TARGET:
+                out.append(
+                    f"`{name}`: the R@10 target of {LOCOMO_TARGET} is missed: kenning-search "
+                    f"{r('kenning-search', '10'):.3f}, best kenning row {best} {r(best, '10'):.3f}."
+                )
+        if result.get("suite") == "history" and "bm25" in systems:
+            floor = r("bm25", "5") + HISTORY_MARGIN
+            out.extend(
+                f"`{name}`: {system} R@5 {r(system, '5'):.3f} misses the target "
+                f"BM25 + {HISTORY_MARGIN} = {floor:.3f}."
+                for system in ("kenning-brief", "kenning-search")
+                if system in systems and r(system, "5") < floor
+            )
         ours = {k: v for k, v in systems.items() if k.startswith(KENNING_PREFIX)}
         others = {k: v for k, v in systems.items() if not k.startswith(KENNING_PREFIX)}
         for k in ("5", "10"):
