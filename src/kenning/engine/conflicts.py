@@ -134,7 +134,9 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 # ---- sentence patterns -----------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|:\s+(?=[A-Z])")
+# Sentences end at . ! ? ; or a paragraph or list break: Markdown memories are hard-wrapped,
+# so a single newline is not a boundary.
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n+|\n(?=\s*(?:[-*+>#]|\d+\.)\s)|:\s+(?=[A-Z])")
 _PROHIBIT = re.compile(
     r"\b(?:never|don't|do not|dont|must not|mustn't|should not|shouldn't|cannot|can't|avoid|"
     r"no longer|not allowed|forbidden|banned?|ruled out|rule out|rejected|we did not|"
@@ -187,7 +189,7 @@ _MUST_DO = re.compile(
 _REQUIRES = re.compile(r"\b(?:every|all|must|always|each)\b|^(?:use|return|pass)\b", re.IGNORECASE)
 _CUT = re.compile(
     r"[;:]|\((?!\))|(?<!\()\)|\s(?:because|since|as|so|but|after|until|when|unless|which|that|for|to|in|on|at|"
-    r"inside|within|from|per|between|with|without|through|by)\s|\s-\s|$",
+    r"inside|within|from|per|between|without|through|by)\s|\s-\s|$",
     re.IGNORECASE,
 )
 _PLACES = re.compile(r",|\s+or\s+|\s+and\s+", re.IGNORECASE)
