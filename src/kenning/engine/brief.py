@@ -19,7 +19,8 @@ from typing import Any
 import pathspec
 
 from kenning.engine.classify import Intent, classify
-from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts
+from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts, parse_diff
+from kenning.engine.expand import run_expansions
 from kenning.engine.link import EntityTable, Mention, find_mentions
 from kenning.engine.pack import (
     Candidate,
@@ -130,12 +131,15 @@ class BriefEngine:
         use_dense: bool = True,
         routed: bool = True,
         history: bool = False,
+        diff: str | None = None,
     ) -> Packet:
         """The packet for `request` within `budget` tokens.
 
         Memories come only when live (active, not superseded, inside their validity window);
         stale ones rank lower and say why. With `history`, superseded and expired memories
-        come too, labelled.
+        come too, labelled. `diff` (a unified diff or plan text) is checked for conflicts and
+        its paths count as touched files. `routed=False` uses the balanced plan whatever the
+        intent (the baseline the routing benchmark compares against).
         """
         started = time.perf_counter()
         self.refresh()
@@ -144,18 +148,25 @@ class BriefEngine:
         budget = max(50, int(budget))
         timings: dict[str, float] = {}
         t = time.perf_counter()
-        intent = intent or classify(request)
-        plan = (
-            plan_for(intent, self.route_overrides) if routed else plan_for(Intent("balanced", 0.0))
-        )
-        timings["classify"] = time.perf_counter() - t
-        t = time.perf_counter()
         mentions = find_mentions(request, self.entities)
         files = [f.strip().lstrip("./") for f in files if f.strip()]
+        files += [f for f in parse_diff(diff).files if f not in files and f != "/dev/null"]
         seeds = {m.node: (1.0 if m.strong else 0.3) for m in mentions}
         seeds.update({f"file:{f}": 1.0 for f in files})
         timings["link"] = time.perf_counter() - t
         terms = query_terms(request)
+        t = time.perf_counter()
+        # Embedded once: the classifier and both dense searches share the vector.
+        query_vec = embed_query(request) if use_dense and terms else None
+        use_dense = query_vec is not None
+        timings["embed"] = time.perf_counter() - t
+        t = time.perf_counter()
+        named_types = {m.type for m in mentions if m.strong}
+        intent = intent or classify(request, query_vec, embed=False, named=named_types)
+        plan = (
+            plan_for(intent, self.route_overrides) if routed else plan_for(Intent("balanced", 0.0))
+        )
+        timings["classify"] = time.perf_counter() - t
         notes: list[str] = []
         if not terms and not seeds:
             notes.append(
@@ -165,8 +176,6 @@ class BriefEngine:
         t = time.perf_counter()
         weights = Weights(graph=plan.graph_weight)
         code_quota = plan.quotas.get("code", 5) + plan.quotas.get("doc", 1)
-        query_vec = embed_query(request) if use_dense and terms else None
-        use_dense = query_vec is not None  # embedded once, shared by both searches
         code_hits = self.retriever.search(
             request,
             CODE_KINDS,
@@ -195,8 +204,16 @@ class BriefEngine:
         live_named = {h.ref for h in self._live([h for h, _ in named], history)}
         named = [(h, m) for h, m in named if h.ref in live_named]
         paths_in_play = list(dict.fromkeys(files + [h.path for h in code_hits[:code_quota]]))
+        if plan.expand:
+            t_expand = time.perf_counter()
+            code_hits, memory_hits = self._expand(
+                plan.expand, mentions, files, paths_in_play, code_hits, memory_hits, history
+            )
+            timings["expand"] = time.perf_counter() - t_expand
         scoped = self.rules_for(paths_in_play)
-        conflicts = self._conflicts(request, memory_hits, [r for r, _, _ in scoped])
+        conflicts = self._conflicts(
+            request, memory_hits, [r for r, _, _ in scoped], diff=diff, files=files
+        )
         timings["conflicts"] = time.perf_counter() - t
         t = time.perf_counter()
         items = self._pack(plan, budget, terms, code_hits, memory_hits, named, scoped, conflicts)
@@ -209,10 +226,7 @@ class BriefEngine:
             items=items,
             conflicts=conflicts,
             secondary=intent.secondary,
-            entities=[
-                {"span": m.span, "node": m.node, "type": m.type, "strong": m.strong}
-                for m in mentions[:20]
-            ],
+            entities=[m.to_dict() for m in mentions[:20]],
             plan=plan.to_dict(),
             timings={k: round(v * 1000, 3) for k, v in timings.items()},
             notes=notes,
@@ -309,21 +323,85 @@ class BriefEngine:
             kept.append(hit)
         return sorted(kept, key=lambda h: -h.score)
 
+    def _expand(
+        self,
+        expand: Sequence[str],
+        mentions: list[Mention],
+        files: list[str],
+        paths_in_play: list[str],
+        code_hits: list[Hit],
+        memory_hits: list[Hit],
+        history: bool,
+    ) -> tuple[list[Hit], list[Hit]]:
+        """Add what the plan's expansions find (callers, tests, recent decisions, docs).
+
+        Expanded hits rank just below what the request names outright, so the plan's quotas
+        decide how many of them fit.
+        """
+        found = run_expansions(self.retriever, expand, mentions, files, paths_in_play)
+        top = max((h.score for h in code_hits), default=1.0)
+        have = {h.chunk_id: h for h in code_hits}
+        for n, hit in enumerate(found.code):
+            score = top * 0.9 - 0.001 * n
+            current = have.get(hit.chunk_id)
+            if current is not None:
+                current.named = current.named or hit.named
+                current.score = max(current.score, score)
+            else:
+                hit.score = score
+                code_hits.append(hit)
+        top_memory = max((h.score for h in memory_hits), default=1.0)
+        known = {h.ref: h for h in memory_hits}
+        for n, hit in enumerate(self._live(found.memories, history)):
+            current = known.get(hit.ref)
+            if current is not None:
+                current.named = current.named or hit.named
+                current.score = max(current.score, top_memory * 0.9 - 0.001 * n)
+            else:
+                hit.score = top_memory * 0.9 - 0.001 * n
+                memory_hits.append(hit)
+        by_score = sorted(code_hits, key=lambda h: -h.score)
+        return by_score, sorted(memory_hits, key=lambda h: -h.score)
+
     def _conflicts(
-        self, request: str, memory_hits: list[Hit], scoped: list[ScopedRule]
+        self,
+        request: str,
+        memory_hits: list[Hit],
+        scoped: list[ScopedRule],
+        *,
+        diff: str | None = None,
+        files: Sequence[str] = (),
     ) -> list[Conflict]:
         views = [
-            MemoryView(h.ref, h.kind, h.title, h.text, h.status, h.created)
+            MemoryView(
+                h.ref,
+                h.kind,
+                h.title,
+                h.text,
+                h.status,
+                h.created,
+                scope=tuple((h.memory or {}).get("scope") or ()),
+            )
             for h in memory_hits
             if h.kind in ("decision", "rule", "preference")
         ]
         seen = {v.ref for v in views}
         views += [
-            MemoryView(r.ref, "rule", r.title, r.text, "active", r.created)
+            MemoryView(r.ref, "rule", r.title, r.text, "active", r.created, scope=r.scope)
             for r in scoped
             if r.ref not in seen
         ]
-        return find_conflicts(request, views)
+        # What the active decisions replaced: a request that revives it conflicts with them.
+        for hit in memory_hits:
+            old_ref = (hit.memory or {}).get("supersedes")
+            old = self.retriever.by_ref(old_ref) if old_ref and old_ref not in seen else None
+            if old is not None:
+                views.append(
+                    MemoryView(
+                        old.ref, old.kind, old.title, old.text, "superseded", old.created, hit.ref
+                    )
+                )
+        return find_conflicts(request, views, diff=diff, files=files)
 
     def _pack(
         self,
