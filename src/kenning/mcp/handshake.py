@@ -217,8 +217,7 @@ def serve_stdio(service: KenningService, wire: StdioWire | None = None) -> None:
 
     from kenning.mcp.server import build_server
 
-    server = build_server(service)
-    service.warm_in_background()
+    server = build_server(service, warm_after_first_request=True)
     lowlevel = server._lowlevel_server  # noqa: SLF001 - MCPServer.run_stdio_async without its fd claim
     reader, writer = wire.streams()
 
