@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 FINGERPRINT_BITS = 128
 MAX_FINGERPRINT_BYTES = 400_000
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|[^\s\w]")
@@ -72,19 +74,17 @@ def _shingles(text: str) -> set[str]:
 
 def fingerprint(text: str) -> str:
     """A 128-bit SimHash (32 hex digits) of `text`'s token 3-shingles."""
-    counts = [0] * FINGERPRINT_BITS
-    for shingle in _shingles(text):
-        digest = int.from_bytes(
-            hashlib.blake2b(shingle.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
-            "big",
-        )
-        for bit in range(FINGERPRINT_BITS):
-            counts[bit] += 1 if digest >> bit & 1 else -1
-    value = 0
-    for bit, count in enumerate(counts):
-        if count > 0:
-            value |= 1 << bit
-    return f"{value:0{FINGERPRINT_BITS // 4}x}"
+    shingles = _shingles(text)
+    if not shingles:
+        return "0" * (FINGERPRINT_BITS // 4)
+    digests = b"".join(
+        hashlib.blake2b(s.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        for s in sorted(shingles)
+    )
+    bits = np.unpackbits(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16), axis=1)
+    # Each bit of the fingerprint is the majority vote of that bit over the shingles' hashes.
+    majority = bits.sum(axis=0, dtype=np.int64) * 2 > len(shingles)
+    return bytes(np.packbits(majority)).hex()
 
 
 def similarity(a: str, b: str) -> float:

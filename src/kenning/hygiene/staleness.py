@@ -49,7 +49,7 @@ from kenning.memory import Memory
 
 # A symbol rewritten by more than this (estimated changed fraction of its token 3-shingles) is
 # stale; a whole-file anchor tolerates more, since files grow around what a memory says.
-SYMBOL_CHANGE = 0.5
+SYMBOL_CHANGE = 0.4
 FILE_CHANGE = 0.65
 # Content this similar under another name or path is the same code, moved or renamed.
 SAME_CODE = 0.8
@@ -153,8 +153,8 @@ def write_anchors(db: sqlite3.Connection, doc_id: int, memory: Memory) -> None:
 class CodeState(Protocol):
     """What the code looks like now, as much as judging anchors needs."""
 
-    def resolve(self, path: str) -> str | None:
-        """The indexed file `path` names (exactly, or as the one path ending so)."""
+    def resolve(self, path: str, exact: bool = False) -> str | None:
+        """The indexed file `path` names: exactly, or (unless `exact`) the one path ending so."""
         ...
 
     def symbols_in(self, path: str) -> set[str]:
@@ -201,7 +201,9 @@ def judge(
         return Finding(
             row.memory_id, row.path, row.origin, f"{what} `{row.path}` matches no file any more"
         )
-    path = code.resolve(row.path)
+    # A recorded anchor is a full path taken from the code: it holds only where it was. A path
+    # written in prose may be partial ("money.py", "billing/money.py").
+    path = code.resolve(row.path, exact=row.origin == "recorded")
     if row.origin == "text":
         if path is not None:
             return None
@@ -356,6 +358,7 @@ class _Snapshot:
         self._fresh: dict[tuple[str, str], tuple[str, str | None]] = {}
         self._moves: dict[str, dict[str, git.Move]] = {}
         self._bases: dict[float, str | None] = {}
+        self._known_commits: dict[str, bool] = {}
         self.is_repo = git.is_repo(root)
 
     @property
@@ -366,9 +369,11 @@ class _Snapshot:
             self._all_files = sorted({*self.doc_hash, *skipped})
         return self._all_files
 
-    def resolve(self, path: str) -> str | None:
+    def resolve(self, path: str, exact: bool = False) -> str | None:
         if path in self.doc_hash:
             return path
+        if exact:
+            return None
         tail = "/" + path
         found = [f for f in self.files_named(PurePosixPath(path).name) if f.endswith(tail)]
         return found[0] if len(found) == 1 else None
@@ -411,14 +416,25 @@ class _Snapshot:
         return fp
 
     def symbol_fps(self, path: str) -> dict[str, str]:
+        key = (path, "*")  # every definition of the file, cached like single anchors
+        digest = self.doc_hash.get(path, "")
+        cached = self._fresh.get(key) or self._loaded.get(key)
+        if cached is not None and digest and cached[0] == digest and cached[1]:
+            self._fresh[key] = cached
+            return dict(json.loads(cached[1]))
         source = self.code.read(path)
         if source is None:
             return {}
-        return {s.qualname: fingerprint(span_text(source, s)) for s in self.code.spans(path)}
+        fps = {s.qualname: fingerprint(span_text(source, s)) for s in self.code.spans(path)}
+        self._fresh[key] = (digest, json.dumps(fps))
+        return fps
 
     def _base_of(self, row: AnchorRow) -> str | None:
-        if row.base and git.has_commit(self.root, row.base):
-            return row.base
+        if row.base:
+            if row.base not in self._known_commits:
+                self._known_commits[row.base] = git.has_commit(self.root, row.base)
+            if self._known_commits[row.base]:
+                return row.base
         if row.created is None:
             return None
         if row.created not in self._bases:
@@ -434,7 +450,7 @@ class _Snapshot:
         if base is None:
             return None
         if base not in self._moves:
-            self._moves[base] = git.moves_since(self.root, base)
+            self._moves[base] = _cached_moves(self.root, base)
         table = self._moves[base]
         move = table.get(row.path)
         if move is None and "/" not in row.path:  # a bare file name: a unique path suffix
@@ -461,6 +477,29 @@ class _Snapshot:
             "INSERT OR REPLACE INTO anchor_state (path, symbol, doc_hash, fp) VALUES (?, ?, ?, ?)",
             changed,
         )
+
+
+_MOVES_CACHE: dict[tuple[str, str, str, int], dict[str, git.Move]] = {}
+
+
+def _cached_moves(root: Path, base: str) -> dict[str, git.Move]:
+    """`git.moves_since`, remembered while HEAD and the git index stay as they are.
+
+    A warm process (the MCP server) re-runs the pass after every change; rename detection over
+    a large diff is the expensive part and its answer only changes with HEAD or `git add`.
+    """
+    head = git.head(root) or ""
+    index = root / ".git" / "index"
+    try:
+        stamp = index.stat().st_mtime_ns
+    except OSError:
+        stamp = 0
+    key = (str(root), base, head, stamp)
+    if key not in _MOVES_CACHE:
+        if len(_MOVES_CACHE) > 64:
+            _MOVES_CACHE.clear()
+        _MOVES_CACHE[key] = git.moves_since(root, base)
+    return _MOVES_CACHE[key]
 
 
 def _any_match(glob: str, paths: list[str]) -> bool:
