@@ -60,7 +60,7 @@ class Proposal:
 
 _TRAILER = re.compile(
     r"^\s*(?:[-*]\s*)?\**(decision|decided|rule|convention|constraint|policy|preference|"
-    r"remember)\**\s*:\s*(.{8,})$",
+    r"remember|solution)\**\s*:\s*(.{8,})$",
     re.I,
 )
 _TRAILER_KIND = {
@@ -72,6 +72,7 @@ _TRAILER_KIND = {
     "policy": "rule",
     "preference": "preference",
     "remember": "rule",
+    "solution": "decision",
 }
 _SPEAKER = re.compile(
     r"^\s*(?:\*\*)?(user|human|me|you|dev|developer|assistant|ai|claude|model|gpt|codex|"
@@ -81,37 +82,52 @@ _SPEAKER = re.compile(
 _ASSISTANTS = frozenset("assistant ai claude model gpt codex copilot cursor bot".split())
 _HEADING = re.compile(r"^\s*#{1,6}\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`\"'(*])|(?<=;)\s+")
+_SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)(?<=[.!?])\s+")
 
 _DECISION = re.compile(
     r"\b(?:we(?:'ve| have)?|team|i)\s+(?:(?:all|finally|just|already|now)\s+)?"
     r"(?:decided|agreed|chose|chosen|picked|settled on|went with|ruled out|standardi[sz]ed on|"
-    r"are going with|'re going with|will go with|'ll go with|are sticking with|'ll stick with)\b"
+    r"are going with|'re going with|will go with|'ll go with|are sticking with|'ll stick with|"
+    r"switched to|moved to|migrated to|switched from|moved off)\b"
     r"|\blet'?s (?:go with|use|stick with|standardi[sz]e on|keep)\b"
     r"|\bthe decision (?:is|was)\b|\bdecision:\s"
-    r"|\b(?:chose|picked|went with)\s+[\w .+#/-]{1,40}?\s+over\s+\w",
+    r"|\b(?:chose|picked|went with)\s+[\w .+#/-]{1,40}?\s+(?:over|instead of)\s+\w"
+    r"|\bwe use [\w .+#/-]{1,40}? now,? not\b",
     re.I,
 )
 _STANDING = re.compile(r"\b(?:from now on|going forward|as a rule|by convention)\b", re.I)
+# A rule opens a clause: "never log …", "Typing: always fill in …", "No direct pushes …".
 _IMPERATIVE = re.compile(
-    r"^(?:(?:we|you|please|and|so)\s+)?(?:always|never|don't|do not|must not|must|"
-    r"make sure to|make sure we|remember to|avoid)\b",
+    r"^(?:(?:we|you|please|and|so|also|then)\s+)*(?:always|never|don't|do not|must not|must|"
+    r"make sure to|make sure we|remember to|avoid|prefer|no (?!idea|problem|worries|thanks|need|"
+    r"one|longer|more|way|matter|doubt)(?=\w))\b",
     re.I,
 )
 _MODAL_RULE = re.compile(
     r"\b(?:we|you|code|tests?|everything|everyone|all \w+)\s+(?:must|should)\s+(?:always|never|not)\b"
-    r"|\b(?:is|are)\s+not\s+allowed\b|\b(?:is|are)\s+forbidden\b",
+    r"|\b(?:is|are)\s+not\s+allowed\b|\b(?:is|are)\s+forbidden\b"
+    r"|\b(?:is|are|must be|should be)\s+(?:always|never)\b"
+    r"|\b(?:every|each|all)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:must|needs? to|has to|have to|needs)\b"
+    r"|^(?!this\b|that\b|it\b|which\b|there\b|these\b|those\b)[\w.`'()=-]+(?: [\w.`'()=-]+){0,3} "
+    r"must (?:not |never |always )?(?:be|include|match|have|use|go|run|raise|return)\b",
+    re.I,
+)
+# "X should be optional", "History should not be reverse-order": a design decision, stated.
+_SHOULD = re.compile(
+    r"^(?!this\b|that\b|it\b|which\b|there\b|these\b|those\b|we\b|you\b|i\b)"
+    r"[\w.`'()=-]+(?: [\w.`'()=-]+){0,3} should (?:not |never |always |only )?"
+    r"(?:be|include|apply|mean|live|happen|go|use|return|raise|match)\b",
     re.I,
 )
 _PREFERENCE = re.compile(
     r"\bi(?:'d| would)? (?:prefer|rather|like \w+(?: \w+)? better|like it when|want you to always)\b"
-    r"|\bmy preference\b|\bplease (?:always|never|don't|do not|avoid|prefer)\b"
-    r"|^prefer\b|\bprefer\s+[\w .+#/-]{1,40}?\s+(?:over|to)\s+\w",
+    r"|\bmy preference\b|\bi (?:like|love) (?!this\b|that\b|it\b|the idea|your\b|how\b)\w+",
     re.I,
 )
 _NOT_A_RULE = re.compile(
     r"\b(?:don't|do not) (?:worry|know|think|understand|see|remember|have|need to worry|care|"
-    r"mind|get)\b|\bnever mind\b|\bnever (?:seen|heard|used it)\b",
+    r"mind|get|want|be confused)\b|\bnever mind\b|\bnever (?:seen|heard|used it)\b"
+    r"|\b(?:yet|for now|temporarily|for the moment)\b",
     re.I,
 )
 _HYPOTHETICAL = re.compile(
@@ -122,13 +138,15 @@ _HYPOTHETICAL = re.compile(
 )
 _PROMISE = re.compile(r"^(?:i'll|i will|i'm going to|let me|i can|i've|i have|sure|ok)\b", re.I)
 _LEAD = re.compile(
-    r"^(?:(?:ok(?:ay)?|so|alright|right|great|yes|yep|sure|cool|good|fine|also|and|then|"
-    r"note|ps|fyi)[,:.!]?\s+)+"
+    r"^(?:(?:ok(?:ay)?|so|alright|right|great|perfect|yes|yep|sure|cool|good|fine|also|and|then|"
+    r"note|ps|fyi|ugh|hmm|thanks)[,:.!]?\s+)+"
     r"|^(?:we(?:'ve| have)?\s+(?:all\s+|finally\s+)?(?:decided|agreed)\s+(?:that\s+|to\s+)?)"
     r"|^(?:from now on|going forward|as a rule|by convention)[,:]?\s+"
-    r"|^(?:let'?s\s+)|^(?:the decision is(?: to| that)?[,:]?\s+)|^(?:please\s+)",
+    r"|^(?:let'?s\s+)|^(?:the decision is(?: to| that)?[,:]?\s+)|^(?:please\s+)"
+    r"|^(?:then\s+)?write this down:\s+",
     re.I,
 )
+_CLAUSE = re.compile(r"\s*(?::|;|\s[-–—]\s)\s+")
 _CUT = re.compile(r"\s+(?:because|since|as|so that|given that)\s+|\s+[-–—]\s+|[;:]\s+|\s+\(")
 
 
@@ -153,8 +171,23 @@ def _title(sentence: str) -> str:
     return head[:1].upper() + head[1:]
 
 
-def _classify(sentence: str, assistant: bool) -> tuple[str, str, float] | None:
-    """(kind, cue, confidence) for one sentence, or None when it proposes nothing."""
+def _strip_lead(sentence: str) -> str:
+    for _ in range(3):
+        trimmed = _LEAD.sub("", sentence).strip()
+        if trimmed == sentence:
+            break
+        sentence = trimmed
+    return sentence
+
+
+def _classify(
+    sentence: str, assistant: bool, commit: bool = False
+) -> tuple[str, str, float] | None:
+    """(kind, cue, confidence) for one sentence, or None when it proposes nothing.
+
+    In a commit message an imperative "don't …" describes the change being made, not a
+    standing rule, so only "always" / "never" imperatives count there.
+    """
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS:
         return None
@@ -165,14 +198,28 @@ def _classify(sentence: str, assistant: bool) -> tuple[str, str, float] | None:
     if assistant and _PROMISE.search(sentence):
         return None
     penalty = 0.2 if assistant else 0.0
-    if _PREFERENCE.search(sentence):
-        return "preference", "preference", 0.75 - penalty
     if _DECISION.search(sentence):
         return "decision", "decision phrase", 0.8 - penalty
+    if _PREFERENCE.search(sentence):
+        return "preference", "preference", 0.75 - penalty
     if _STANDING.search(sentence):
         return "rule", "standing rule", 0.75 - penalty
-    if _IMPERATIVE.search(sentence) or _MODAL_RULE.search(sentence):
+    body = _strip_lead(sentence)
+    clauses = [body, *(c for c in _CLAUSE.split(body)[1:] if c)]
+    for n, clause in enumerate(clauses):
+        match = _IMPERATIVE.match(clause)
+        if match is None:
+            continue
+        cue = match.group(0).lower().split()[-1]
+        if commit and cue not in ("always", "never"):
+            continue
+        if n and cue == "no":  # "error: No module named …" is not a rule
+            continue
         return "rule", "imperative", 0.65 - penalty
+    if _MODAL_RULE.search(body):
+        return "rule", "must", 0.6 - penalty
+    if _SHOULD.search(body):
+        return "decision", "should", 0.55 - penalty
     return None
 
 
@@ -270,13 +317,14 @@ def _adr_decisions(text: str, source: str) -> list[Proposal]:
     return out
 
 
-def propose_memories(text: str, source: str) -> list[Proposal]:
+def propose_memories(text: str, source: str, *, commit: bool = False) -> list[Proposal]:
     """Memories `text` (a finished conversation, notes, an ADR) suggests recording.
 
     Args:
         text: the conversation or document, as plain text or Markdown.
         source: where it came from (a file name, "claude-code session 42"); each proposal
             keeps it, with the line number, so the user can check the context.
+        commit: `text` is a commit message body (imperatives there describe the change).
     """
     proposals = _adr_decisions(text, source)
     taken = {normalized(p.text) for p in proposals}
@@ -292,7 +340,7 @@ def propose_memories(text: str, source: str) -> list[Proposal]:
             for sentence in _SENTENCE_END.split(line):
                 at = line.find(sentence, offset)
                 offset = max(offset, at)
-                verdict = _classify(_clean(sentence), assistant)
+                verdict = _classify(_clean(sentence), assistant, commit)
                 if verdict is not None:
                     candidates.append((_clean(sentence), *verdict, offset))
         for body, kind, cue, confidence, at in candidates:
@@ -319,5 +367,5 @@ def propose_from_commits(root: Path, rev_range: str) -> list[Proposal]:
         if not commit:
             continue
         _, _, body = message.strip().partition("\n")
-        out += propose_memories(body, f"commit:{commit[:12]}")
+        out += propose_memories(body, f"commit:{commit[:12]}", commit=True)
     return out
