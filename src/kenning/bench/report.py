@@ -543,7 +543,7 @@ def markdown(
             if rows:
                 parts += [_md_table(header, rows), ""]
         for plot in plot_list:
-            if plot.name.startswith(f"{name}-"):
+            if plot.stem in (f"{name}-recall", f"{name}-tokens", f"{name}-latency"):
                 rel = plot if docs_dir is None else Path(_relpath(plot, docs_dir))
                 parts += [f"![{plot.stem}]({rel.as_posix()})", ""]
     lost = losses(results)
