@@ -162,3 +162,27 @@ def test_doctor_names_redacted_files_and_secret_files(tmp_path: Path) -> None:
     assert report["skipped"] == {"secret file (never read)": 1}
     packet = ws.brief("deploy script github token", files=["deploy.sh"])
     assert token not in packet.to_markdown() and "[REDACTED:github-token]" in packet.to_markdown()
+
+
+def test_reindexing_a_file_keeps_the_edges_other_files_made_to_it(tiny: Path) -> None:
+    ws = Workspace.open(tiny)
+    ws.index(embed=False)
+    ws.remember("app/retry.py holds the backoff schedule", "fact")
+    (tiny / "app" / "retry.py").write_text("def backoff(n):\n    return [0.5] * n\n")
+    ws.index(embed=False)
+    into = ws.db.execute(
+        "SELECT src, kind FROM edges WHERE dst = 'file:app/retry.py' ORDER BY kind"
+    ).fetchall()
+    assert ("file:app/mailer.py", "import") in into
+    assert any(kind == "mention" for _, kind in into)
+
+
+def test_a_common_name_does_not_link_a_memory_to_every_definition(tmp_path: Path) -> None:
+    for n in range(6):
+        (tmp_path / f"mod{n}.py").write_text("def run():\n    pass\n")
+    (tmp_path / "special.py").write_text("def reconcile_ledger():\n    pass\n")
+    ws = Workspace.open(tmp_path)
+    ws.index(embed=False)
+    ws.remember("Always run reconcile_ledger before the settlement run", "rule")
+    targets = {r[0] for r in ws.db.execute("SELECT dst FROM edges WHERE kind = 'mention'")}
+    assert targets == {"sym:special.py::reconcile_ledger"}

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from kenning._fs import file_lock
 from kenning.config import Project, load_settings, setting
@@ -334,12 +335,10 @@ class Indexer:
             "DELETE FROM vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
             (doc_id,),
         )
+        # Edges this document made go with it (edges.doc_id cascades); edges other documents
+        # made *to* it (imports, mentions) stay, so re-indexing a file keeps its in-links.
         self.db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         self.db.execute("DELETE FROM redactions WHERE path = ?", (path,))
-        node = f"file:{path}"
-        self.db.execute(
-            "DELETE FROM edges WHERE (src = ? OR dst = ?) AND kind != 'cochange'", (node, node)
-        )
 
     def _insert_doc(
         self,
@@ -691,7 +690,9 @@ class Indexer:
                 )
                 node = f"mem:{ref}"
                 targets = {
-                    m.node for m in find_mentions(f"{title}\n{text}", table) if m.node != node
+                    m.node
+                    for m in find_mentions(f"{title}\n{text}", table, fuzzy=False)
+                    if m.node != node and _worth_an_edge(m, table)
                 }
                 self.db.executemany(
                     "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'mention', 1.0, ?)",
@@ -812,6 +813,23 @@ class Indexer:
             if progress:
                 progress("vectors", done, total)
         stats.vectors_pending = self.pending_vectors()
+
+
+# A name defined in more places than this (`run`, `parse`, `timeout`) says nothing about which
+# one a memory means: linking it to all of them made ~200 edges per memory at 10k files.
+MAX_MENTION_TARGETS = 3
+
+
+def _worth_an_edge(mention: Any, table: Any) -> bool:
+    """Keep a memory → entity edge only when the mention is specific enough to mean that node."""
+    if mention.type in ("person", "term", "file"):
+        return bool(mention.strong or len(table.by_norm.get(mention.span.lower(), ())) <= 1)
+    if mention.type == "tag":
+        return False  # shared tags are not mentions; the tag itself is searchable
+    if mention.ambiguous:
+        return False
+    named = len(table.by_norm.get(mention.span.lower(), ()))
+    return bool(mention.strong and named <= MAX_MENTION_TARGETS) or named == 1
 
 
 def resolve_imports(
