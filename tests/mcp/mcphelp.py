@@ -147,6 +147,7 @@ TOOLS = {
     "forget",
     "list_rules",
     "route",
+    "capture",
 }
 
 
@@ -161,7 +162,7 @@ async def exercise_every_tool(c: Client, project: Path) -> dict[str, Any]:
     listed = await c.list_tools()
     tools = {t.name: t for t in listed.tools}
     assert set(tools) == TOOLS
-    for name in ("get_context", "search", "get", "list_rules", "route"):
+    for name in ("get_context", "search", "get", "list_rules", "route", "capture"):
         assert tools[name].annotations is not None
         assert tools[name].annotations.read_only_hint is True, name
         assert "\n    " not in (tools[name].description or ""), name
@@ -219,6 +220,14 @@ async def exercise_every_tool(c: Client, project: Path) -> dict[str, Any]:
     routed = await c.call_tool("route", {"request": "explain how settlement runs work"})
     assert routed.structured_content is not None
     assert routed.structured_content["intent"] == "explain"
+
+    proposed = await c.call_tool(
+        "capture",
+        {"text": "user: We decided to keep invoices in Postgres.\nuser: Never log card numbers."},
+    )
+    assert not proposed.is_error, text_of(proposed)
+    assert proposed.structured_content is not None
+    assert {p["kind"] for p in proposed.structured_content["proposals"]} >= {"decision", "rule"}
 
     forgotten = await c.call_tool("forget", {"id": fact_id})
     assert not forgotten.is_error

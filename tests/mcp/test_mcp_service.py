@@ -207,3 +207,23 @@ def test_warm_up_never_starts_indexing_a_project(project: Path) -> None:
         assert svc.last_check_ms >= 0
     finally:
         svc.close()
+
+
+def test_capture_proposes_without_writing(service: KenningService, project: Path) -> None:
+    before = sorted(p.name for p in (project / ".kenning" / "memories").rglob("*.md"))
+    session = "\n".join(
+        [
+            "user: We decided to move settlement runs to 03:00 UTC.",
+            "assistant: I'll update the scheduler.",
+            "user: From now on, always run the ledger checks before a deploy.",
+            "user: what time is it?",
+        ]
+    )
+    reply = service.capture(session, source="pytest")
+    kinds = [p["kind"] for p in reply.data["proposals"]]
+    assert "decision" in kinds and "rule" in kinds
+    assert all(p["source"] == "pytest" for p in reply.data["proposals"])
+    assert "Nothing was stored" in reply.text
+    after = sorted(p.name for p in (project / ".kenning" / "memories").rglob("*.md"))
+    assert after == before
+    assert "Nothing in this text" in service.capture("hello there, how are you?").text

@@ -292,6 +292,24 @@ def build_server(
         """
         return _call(lambda: service.route(request))
 
+    @server.tool(title="Propose memories from a conversation", annotations=READ_ONLY)
+    @_clean_doc
+    def capture(
+        ctx: Context[Any, Any],
+        text: Annotated[
+            str, Field(description="The finished conversation, notes or document, as text.")
+        ],
+    ) -> CallToolResult:
+        """Propose memories worth keeping from a finished conversation or document; stores nothing.
+
+        Call at the end of a session (or on meeting notes, an ADR) when the user wants what was
+        settled kept: it finds decisions, rules, preferences and facts by their wording ("we
+        decided", "never", "always", "I prefer", ADR sections). Show the proposals to the user and
+        record the accepted ones with remember or record_decision.
+        """
+        source = client_name(ctx)
+        return _call(lambda: service.capture(text, source=source))
+
     @server.resource(
         "kenning://memories/{id}",
         name="memory",

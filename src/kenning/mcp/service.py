@@ -42,6 +42,7 @@ DEFAULT_MAX_TOKENS = 4000
 MIN_BUDGET = 200
 MAX_REQUEST_CHARS = 20_000
 MAX_QUERY_CHARS = 2_000
+MAX_CAPTURE_CHARS = 500_000
 MAX_FILES = 50
 MAX_SEARCH_RESULTS = 25
 DEFAULT_SEARCH_RESULTS = 8
@@ -492,6 +493,38 @@ class KenningService:
     def rules_markdown(self) -> str:
         """Every rule in force (the `kenning://rules` resource)."""
         return self.list_rules().text
+
+    def capture(self, text: Any, source: str = "mcp") -> Reply:
+        """Memories a finished conversation or document suggests (nothing is written)."""
+        from kenning.hygiene.capture import propose_memories
+
+        body = text_arg(text, "text", MAX_CAPTURE_CHARS)
+        proposals = propose_memories(body, source)
+        lines: list[str] = []
+        kept: list[dict[str, Any]] = []
+        used = 0
+        for n, proposal in enumerate(proposals[:MAX_LIST_ITEMS], 1):
+            where = f", line {proposal.line}" if proposal.line else ""
+            entry = (
+                f"{n}. [{proposal.kind}] {proposal.title}\n   {_snippet(proposal.text, 80)}\n"
+                f"   (cue: {proposal.cue}{where}; confidence {proposal.confidence:.2f})"
+            )
+            cost = count_tokens(entry)
+            if used + cost > self.max_tokens - 120:
+                break
+            used += cost
+            lines.append(entry)
+            kept.append(proposal.to_dict())
+        if not lines:
+            text_out = "Nothing in this text reads like a decision, rule, preference or fact.\n"
+        else:
+            text_out = (
+                "\n".join(lines)
+                + "\n\nNothing was stored. Show these to the user; record the ones they accept "
+                "with remember (or record_decision for decisions).\n"
+            )
+        data = {"proposals": kept, "total": len(proposals), "truncated": len(kept) < len(proposals)}
+        return Reply(text_out, data)
 
     # ---- writing ----------------------------------------------------------------------------
 
