@@ -41,7 +41,8 @@ INSTRUCTIONS = (
     "request before you plan or edit code. When the user states a decision, a rule, a "
     "preference or a fact worth keeping, record it with record_decision or remember so every "
     "tool sees it next time. Use search and get to look something up, list_rules before "
-    "editing a file, and route to see how kenning read a request."
+    "editing a file, capture to propose memories from a finished session, and route to see "
+    "how kenning read a request."
 )
 # The handshake-era versions of the SDK this was checked against (mcp 2.3, mcp_types.version).
 PROTOCOL_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
