@@ -38,7 +38,7 @@ def load_results(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def _order(name: str) -> tuple[int, str]:
-    base = name.split("-")[0] if name.startswith("history") else name
+    base = name if name in SUITE_ORDER else name.split("-")[0]
     return (SUITE_ORDER.index(base) if base in SUITE_ORDER else len(SUITE_ORDER), name)
 
 
@@ -422,7 +422,7 @@ def losses(results: dict[str, dict[str, Any]]) -> list[str]:
                 if theirs > ours_r:
                     out.append(
                         f"`{name}`: {other} beats kenning's best ({best_ours[0]}) at R@{k}: "
-                        f"{theirs:.3f} vs {ours_r:.3f}."
+                        f"{theirs:.4f} vs {ours_r:.4f}."
                     )
             groups = best_ours[1]["groups"]
             for other, summary in others.items():
