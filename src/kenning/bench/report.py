@@ -148,7 +148,11 @@ def latency_rows(result: dict[str, Any]) -> list[list[str]]:
             [
                 f"{label}, warm, {brief['requests']} requests",
                 f"p50 {_f(lat['p50'], 1)} ms · p95 {_f(lat['p95'], 1)} · p99 {_f(lat['p99'], 1)}"
-                + (f" (CPU p50 {_f(cpu.get('p50'), 1)} ms)" if cpu else ""),
+                + (
+                    f" (CPU p50 {_f(cpu.get('p50'), 1)} · p99 {_f(cpu.get('p99'), 1)} ms)"
+                    if cpu
+                    else ""
+                ),
                 f"p50 ≤ {_f(targets.get('brief_p50_ms'), 0)}, p99 ≤ "
                 f"{_f(targets.get('brief_p99_ms'), 0)} ms",
                 ok("brief_p50_ms") + ("/" + ok("brief_p99_ms") if key == "brief" else "")
