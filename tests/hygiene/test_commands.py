@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from hygiene_helpers import commit, git
 
-from conftest import commit, git
 from kenning.cli import cli
 from kenning.hygiene.anchors import read_anchors
 from kenning.workspace import Workspace

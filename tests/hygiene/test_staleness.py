@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import MAILER, commit, git
+from hygiene_helpers import MAILER, commit, git
+
 from kenning.hygiene.staleness import stale_findings
 from kenning.workspace import Workspace
 

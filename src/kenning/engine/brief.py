@@ -459,13 +459,18 @@ class BriefEngine:
             )
             code.append(Candidate(item, "doc" if hit.kind == "doc" else "code", hit, terms))
         memories = [Candidate(self._memory_item(h, _why(h), max_item), h.kind) for h in memory_hits]
+        quotas = dict(plan.quotas)
+        if not code:
+            # Nothing in the code matches (or there is no code): the budget the plan kept for
+            # code goes to more memories of each kind instead of staying unspent.
+            quotas.update({k: max(3 * v, 6) for k, v in quotas.items() if k not in ("code", "doc")})
         return fit_budget(
             pinned,
             code,
             memories,
             budget,
             plan.code_share,
-            plan.quotas,
+            quotas,
             first_refs=[c.ref for c in conflicts],
         )
 
