@@ -221,7 +221,9 @@ class Retriever:
             return []
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: limit * 4]
         out: dict[int, float] = {}
-        files = [n[5:] for n, _ in ranked if n.startswith("file:")]
+        # A file node lends its score to every chunk of the file, so only the best few files
+        # are expanded (a big file has dozens of chunks, all equal here).
+        files = [n[5:] for n, _ in ranked if n.startswith("file:")][: max(5, limit // 3)]
         mems = [n[4:] for n, _ in ranked if n.startswith("mem:")]
         syms = [n[4:] for n, _ in ranked if n.startswith("sym:")]
         score_of = dict(ranked)
@@ -235,12 +237,16 @@ class Retriever:
             ):
                 out[cid] = max(out.get(cid, 0.0), score_of[f"file:{path}"] * 0.5)
         if syms and want_code:
-            for node in syms:
-                path, _, qual = node.partition("::")
-                for (cid,) in self.db.execute(
-                    "SELECT chunk_id FROM symbols WHERE path = ? AND qualname = ? AND chunk_id IS NOT NULL",
-                    (path, qual),
-                ):
+            wanted = set(syms)
+            paths = sorted({node.partition("::")[0] for node in syms})
+            pm = ",".join("?" * len(paths))
+            for path, qual, cid in self.db.execute(
+                f"SELECT path, qualname, chunk_id FROM symbols WHERE path IN ({pm}) "
+                "AND chunk_id IS NOT NULL",
+                paths,
+            ):
+                node = f"{path}::{qual}"
+                if node in wanted:
                     out[cid] = max(out.get(cid, 0.0), score_of[f"sym:{node}"])
         if mems:
             mm = ",".join("?" * len(mems))
