@@ -116,3 +116,42 @@ def test_doctor_reports_unreadable_memories(tmp_path: Path) -> None:
     (folder / "bad.md").write_text("---\ntitle: [oops\n---\n")
     result = CliRunner().invoke(cli, ["-C", str(tmp_path), "doctor"])
     assert result.exit_code == 1 and "unreadable" in result.output and "bad.md" in result.output
+
+
+def test_remember_anchors_to_a_file_and_refuses_a_near_duplicate(tiny: Path) -> None:
+    run("-C", str(tiny), "index", "--no-vectors")
+    first = run(
+        "-C",
+        str(tiny),
+        "remember",
+        "Emails retry three times with exponential backoff",
+        "--kind",
+        "decision",
+        "--file",
+        "app/retry.py::backoff",
+    ).strip()
+    text = (tiny / ".kenning" / "memories" / "decision" / f"{first}.md").read_text()
+    assert "app/retry.py" in text
+    again = CliRunner().invoke(
+        cli,
+        [
+            "-C",
+            str(tiny),
+            "remember",
+            "Emails are retried three times with exponential backoff",
+            "--kind",
+            "decision",
+        ],
+    )
+    assert again.exit_code == 1 and first in again.output
+    kept = run(
+        "-C",
+        str(tiny),
+        "remember",
+        "Emails are retried three times with exponential backoff",
+        "--kind",
+        "decision",
+        "--on-duplicate",
+        "keep",
+    ).strip()
+    assert kept != first

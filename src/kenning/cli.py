@@ -185,6 +185,20 @@ def index(ctx: click.Context, rebuild: bool, no_vectors: bool, as_json: bool) ->
 @click.option(
     "--personal", is_flag=True, help="Store in your personal store (follows you across projects)."
 )
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    metavar="PATH[::SYMBOL]",
+    help="Code the memory is about: anchors it, so kenning notices when that code changes.",
+)
+@click.option(
+    "--on-duplicate",
+    type=click.Choice(["refuse", "merge", "keep"]),
+    default="refuse",
+    show_default=True,
+    help="When an active memory already says this: refuse, merge into it, or keep both.",
+)
 @click.pass_context
 def remember(
     ctx: click.Context,
@@ -196,8 +210,10 @@ def remember(
     tag: tuple[str, ...],
     supersedes: str | None,
     personal: bool,
+    files: tuple[str, ...],
+    on_duplicate: str,
 ) -> None:
-    """Record a memory; prints its id.
+    """Record a memory; prints its id (a near-duplicate is refused with the existing id).
 
     Example: kenning remember "Money is integer cents, never float" --kind rule --scope "src/billing/**"
     """
@@ -216,6 +232,8 @@ def remember(
         supersedes=supersedes,
         source=environ_source("cli"),
         personal=personal,
+        files=files,
+        on_duplicate=on_duplicate,
     )
     click.echo(memory.id)
 
