@@ -86,3 +86,15 @@ def test_the_sample_project_has_no_false_alarms(workspace: Workspace) -> None:
         if stale_reasons(m, code)
     }
     assert list(flagged) == [m.id for m in workspace.memories("note") if "retry" in m.id]
+
+
+def test_hygiene_anchor_spellings_are_read_as_paths(tiny: Path) -> None:
+    ws = Workspace.open(tiny)
+    ws.index(embed=False)
+    memory = Memory(
+        id="anchored",
+        kind="decision",
+        title="Retries",
+        extra={"anchors": ["app/retry.py#9f2c41aa", "app/mailer.py::Mailer.send_email"]},
+    )
+    assert stale_reasons(memory, _code(ws)) == []

@@ -120,7 +120,9 @@ def stale_reasons(memory: Memory, code: CodeIndex) -> list[str]:
         if not any(scope_matches(glob, path) for path in code.files)
     ]
     text = f"{memory.title}\n{memory.body}"
-    refs = list(dict.fromkeys([*(a.split(":")[0] for a in _anchors(memory)), *path_refs(text)]))
+    # Anchors are `path`, `path::Symbol`, `path:LINE` or `path#fingerprint` (kenning.hygiene).
+    anchored = (a.split("#")[0].split("::")[0].split(":")[0] for a in _anchors(memory))
+    refs = list(dict.fromkeys([*anchored, *path_refs(text)]))
     reasons += [f"`{ref}` no longer exists" for ref in refs if not code.has_path(ref)]
     if code.symbols:
         reasons += [
