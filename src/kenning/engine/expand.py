@@ -112,7 +112,7 @@ def _search(retriever: Retriever, name: str, kinds: tuple[str, ...], pool: int) 
 
 def _callers(retriever: Retriever, named: list[_Named], limit: int) -> list[Hit]:
     out: list[Hit] = []
-    for target in named[:3]:
+    for target in named[:2]:
         call = re.compile(rf"(?<![\w]){re.escape(target.name)}\s*\(")
         owner = target.qual.rsplit(".", 1)[0] if target.qual and "." in target.qual else None
         # A method is called through its class: `store.get(` is only a caller when the chunk
@@ -122,7 +122,7 @@ def _callers(retriever: Retriever, named: list[_Named], limit: int) -> list[Hit]
             if owner
             else None
         )
-        for hit in _search(retriever, target.name, ("symbol", "file"), 30):
+        for hit in _search(retriever, target.name, ("symbol", "file"), 15):
             if owner_rx is not None and not owner_rx.search(hit.text):
                 continue
             if hit.path == target.path and hit.symbol == target.qual:
@@ -140,9 +140,9 @@ def _callers(retriever: Retriever, named: list[_Named], limit: int) -> list[Hit]
 
 def _tests(retriever: Retriever, named: list[_Named], limit: int) -> list[Hit]:
     out: list[Hit] = []
-    for target in named[:3]:
+    for target in named[:2]:
         words = re.compile(rf"(?<![\w]){re.escape(target.name)}(?![\w])")
-        for hit in _search(retriever, target.name, ("symbol", "file"), 40):
+        for hit in _search(retriever, target.name, ("symbol", "file"), 20):
             if not is_test_path(hit.path) or hit.path == target.path:
                 continue
             if not words.search(hit.text):

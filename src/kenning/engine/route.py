@@ -93,7 +93,7 @@ PLANS: dict[str, Plan] = {p.name: p for p in (
          "config, runbooks and the facts about environments"),
     _row("decide",    (2, 1, 4, 3, 2, 1, 2, 2, 2), 0.30, 0.5, ("recent_decisions",),
          "past decisions and what was ruled out"),
-    _row("recall",    (2, 1, 4, 2, 2, 3, 3, 3, 3), 0.20, 0.5, ("recent_decisions",),
+    _row("recall",    (2, 1, 4, 2, 2, 3, 3, 4, 6), 0.20, 0.5, ("recent_decisions",),
          "memories over code"),
     _row("balanced",  (5, 1, 3, 3, 2, 2, 2, 2, 2), 0.50, 0.6, (),
          "no confident intent: a little of everything"),
