@@ -155,3 +155,15 @@ def test_route_never_fails_on_bad_input(indexed_sample: Any, request_text: str) 
 def test_route_says_when_a_named_file_does_not_exist(indexed_sample: Any) -> None:
     out = run(indexed_sample.root, "fix src/tidewater/nope.py", "--file", "src/nope.py").output
     assert "src/nope.py" in out
+
+
+def test_route_overrides_in_the_project_config_reach_the_plan(sample: Path) -> None:
+    (sample / ".kenning" / "config.toml").write_text(
+        '[route.fix]\nquotas = { code = 9 }\nexpand = ["tests"]\ncode_share = 0.8\n'
+    )
+    out = run(sample, "fix the crash in compute_invoice_total", "--json").output
+    plan = json.loads(out)["plan"]
+    assert plan["name"] == "fix"
+    assert plan["quotas"]["code"] == 9
+    assert plan["expand"] == ["tests"]
+    assert plan["code_share"] == 0.8
