@@ -155,3 +155,21 @@ def test_remember_anchors_to_a_file_and_refuses_a_near_duplicate(tiny: Path) -> 
         "keep",
     ).strip()
     assert kept != first
+
+
+def test_doctor_fix_removes_leftover_temp_files_and_reindexes(tiny: Path) -> None:
+    import os
+    import time
+
+    run("-C", str(tiny), "index", "--no-vectors")
+    folder = tiny / ".kenning" / "memories" / "note"
+    folder.mkdir(parents=True)
+    leftover = folder / ".half-written.md.1234.99.tmp"
+    leftover.write_text("---\nkind: note\n")
+    old = time.time() - 3600
+    os.utime(leftover, (old, old))
+    (folder / "hand-written.md").write_text("# Hand-written note\n\nAdded in an editor.\n")
+    out = run("-C", str(tiny), "doctor", "--fix")
+    assert "removed the leftover temp file" in out and "re-indexed 0 files and 1 memories" in out
+    assert not leftover.exists() and (folder / "hand-written.md").exists()
+    assert "index and store agree" in out

@@ -362,15 +362,21 @@ def brief(
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--fix", is_flag=True, help="Repair what can be repaired (never edits a memory).")
+@click.option("--rebuild", is_flag=True, help="With --fix: rebuild the index from scratch.")
 @click.pass_context
-def doctor(ctx: click.Context, as_json: bool) -> None:
+def doctor(ctx: click.Context, as_json: bool, fix: bool, rebuild: bool) -> None:
     """Check the store and the index: unreadable memories, stale index, what would be rebuilt.
 
-    Example: kenning doctor
+    Example: kenning doctor --fix
     """
-    from kenning.doctor import diagnose
+    from kenning.doctor import diagnose, repair
 
-    report = diagnose(workspace(ctx))
+    ws = workspace(ctx)
+    if fix:
+        for line in repair(ws, rebuild=rebuild):
+            click.echo(f"fixed: {line}" if line != "nothing to repair" else line)
+    report = diagnose(ws)
     if as_json:
         _echo_json(report)
         return

@@ -1,11 +1,15 @@
 """`kenning doctor`: is the store readable, is the index in step with it, what would a rebuild do.
 
-Read-only: it reports; `kenning index --rebuild` repairs.
+`diagnose` only reports. `repair` (`kenning doctor --fix`) removes what killed writers left behind
+(temp files of interrupted atomic writes) and brings the index in step with the files; it never
+touches a memory file, readable or not: those are the user's to fix.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
+from pathlib import Path
 from typing import Any
 
 from kenning.index.ingest import memory_doc_path
@@ -82,3 +86,41 @@ def diagnose(ws: Workspace) -> dict[str, Any]:
         },
     )
     return report
+
+
+TEMP_GRACE_SECONDS = 60.0
+
+
+def leftover_temp_files(ws: Workspace, grace: float = TEMP_GRACE_SECONDS) -> list[Path]:
+    """Temp files of interrupted atomic writes (`.<name>.<pid>.<ns>.tmp`) older than `grace` s."""
+    now = time.time()
+    found: list[Path] = []
+    for folder in (ws.project.memories_dir, ws.project.personal_memories_dir):
+        if not folder.is_dir():
+            continue
+        for path in folder.rglob(".*.tmp"):
+            try:
+                if now - path.stat().st_mtime > grace:
+                    found.append(path)
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def repair(ws: Workspace, rebuild: bool = False) -> list[str]:
+    """Fix what can be fixed without touching a memory file; returns what was done."""
+    done: list[str] = []
+    for path in leftover_temp_files(ws):
+        path.unlink(missing_ok=True)
+        done.append(f"removed the leftover temp file {path}")
+    stats = ws.index(rebuild=rebuild, embed=False)
+    if stats.rebuilt or rebuild:
+        done.append("rebuilt the index from the files")
+    if stats.changed:
+        done.append(
+            f"re-indexed {stats.files_indexed} files and {stats.memories_indexed} memories, "
+            f"removed {stats.files_deleted + stats.memories_deleted}"
+        )
+    if stats.vectors_pending:
+        done.append(f"{stats.vectors_pending} chunks await vectors (`kenning index` embeds them)")
+    return done or ["nothing to repair"]
