@@ -22,7 +22,7 @@ import pytest
 from kenning.engine.conflicts import Conflict
 from kenning.engine.pack import Packet, PacketItem
 from kenning.llm.base import ServerUnavailable
-from kenning.llm.llamacpp import packaged_models
+from kenning.llm.llamacpp import auto_threads, packaged_models
 from kenning.llm.openai_compat import list_models
 
 LLAMA_CPP_MISSING = importlib.util.find_spec("llama_cpp") is None
@@ -162,9 +162,9 @@ def llama_server(
                 "--n_ctx",
                 "2048",
                 "--n_threads",
-                "2",
+                str(auto_threads()),
                 "--n_threads_batch",
-                "2",
+                str(auto_threads()),
                 "--verbose",
                 "False",
             ],

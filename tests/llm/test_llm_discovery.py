@@ -77,6 +77,11 @@ def test_defaults_to_the_embedded_backend():
     assert ModelConfig().resolved_backend() == "llamacpp"
 
 
+def test_the_window_is_known_before_the_model_opens():
+    assert ModelConfig().window() == 4096
+    assert ModelConfig(context_window=8192).window() == 8192
+
+
 def test_a_url_means_the_openai_backend_and_model_names_the_server_model():
     config = ModelConfig().with_flags(url="http://127.0.0.1:11434/v1", model="llama3.2")
     assert config.resolved_backend() == "openai"

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from kenning.llm.base import ModelNotFound
-from kenning.llm.llamacpp import LlamaCppModel, default_model_path, is_gguf, packaged_models
+from kenning.llm.llamacpp import (
+    LlamaCppModel,
+    auto_threads,
+    default_model_path,
+    is_gguf,
+    packaged_models,
+)
 
 
 def test_packaged_model_is_found_without_importing_its_package(packaged_gguf, run_python):
@@ -33,6 +39,11 @@ def test_a_file_that_is_not_gguf_is_refused_before_loading(tmp_path):
         LlamaCppModel(fake)
     with pytest.raises(ModelNotFound, match="No model file"):
         LlamaCppModel(tmp_path / "missing.gguf")
+
+
+def test_auto_threads_uses_idle_cpus_and_at_most_two():
+    assert 1 <= auto_threads() <= 2
+    assert auto_threads(max_threads=1) == 1
 
 
 def test_missing_llama_cpp_gives_the_install_hint(packaged_gguf, run_python):

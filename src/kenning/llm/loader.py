@@ -9,7 +9,7 @@ model.backend openai``)::
     url = "http://127.0.0.1:11434/v1"                   # an OpenAI-compatible server
     name = "llama3.2"           # the server's model id (default: its first model)
     context_window = 4096
-    threads = 2
+    threads = 2                 # default: the idle CPUs, at most 2 (see auto_threads)
     allow_remote = false        # true lets kenning send context to a non-loopback URL
 
 Flags win over settings. With no backend given, a URL means ``openai``, a folder means
@@ -91,6 +91,16 @@ class ModelConfig:
         if allow_remote:
             config = replace(config, allow_remote=True)
         return config
+
+    def window(self) -> int:
+        """The context window the model will be opened with (known before opening it).
+
+        For an ONNX GenAI folder this is the configured value or the common default; the
+        folder's own ``genai_config.json`` is read when the model opens.
+        """
+        from kenning.llm.llamacpp import DEFAULT_CONTEXT_WINDOW
+
+        return self.context_window or DEFAULT_CONTEXT_WINDOW
 
     def resolved_backend(self) -> str:
         """The backend to use, after the defaults."""
@@ -176,10 +186,10 @@ def open_model(config: ModelConfig) -> ChatModel:
             )
         return OnnxGenAIModel(local.path, context_window=config.context_window)
     from kenning.llm.llamacpp import DEFAULT_CONTEXT_WINDOW as LLAMA_WINDOW
-    from kenning.llm.llamacpp import DEFAULT_THREADS, LlamaCppModel
+    from kenning.llm.llamacpp import LlamaCppModel
 
     return LlamaCppModel(
         local.path if local is not None else None,
         context_window=config.context_window or LLAMA_WINDOW,
-        threads=config.threads or DEFAULT_THREADS,
+        threads=config.threads,
     )
