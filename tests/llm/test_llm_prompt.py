@@ -143,6 +143,13 @@ def test_items_that_share_no_word_with_the_question_are_weak(make_packet):
     assert assess(make_packet("who signs off?", named)) is Support.OK
 
 
+def test_a_scoped_rule_alone_does_not_back_an_answer(make_packet):
+    # The engine scores a rule 1.0 when its scope covers a file in the packet, and that file
+    # can be a mere vector neighbour of an off-topic question.
+    rule = ("rule", "mem:tests-offline", "Tests never touch the network", "Use fakes.", 1.0)
+    assert assess(make_packet("what is the capital of France?", rule, CODE)) is Support.WEAK
+
+
 def test_word_overlap_ignores_stopwords_and_plurals(make_packet):
     packet = make_packet("what are the deploy days?", DEPLOY)
     assert assess(packet) is Support.OK  # "deploys" in the item, "deploy" in the question

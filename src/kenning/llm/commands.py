@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: The smallest packet worth sending.
+MIN_BUDGET = 300
+
 
 def _model_options(func: F) -> F:
     """The flags every model command shares."""
@@ -54,7 +57,8 @@ def _model_options(func: F) -> F:
             "--budget",
             type=click.IntRange(min=100),
             default=None,
-            help="Token budget of the context packet.",
+            help="Token budget of the context packet (default: the project's, at most a "
+            "quarter of the model's window).",
         ),
         click.option(
             "--max-tokens",
@@ -86,19 +90,37 @@ def _settings(project_dir: Path) -> dict[str, Any]:
     return load_settings(Project.discover(project_dir))
 
 
-def _open(
+def _model_config(
     settings: dict[str, Any],
     *,
     model: str | None,
     backend: str | None,
     url: str | None,
     allow_remote: bool,
-) -> ChatModel:
-    config = ModelConfig.from_settings(settings).with_flags(
+) -> ModelConfig:
+    return ModelConfig.from_settings(settings).with_flags(
         backend=backend, model=model, url=url, allow_remote=allow_remote
     )
+
+
+def _open(config: ModelConfig) -> ChatModel:
     click.secho("Loading the model…", err=True, dim=True)
     return open_model(config)
+
+
+def _budget(flag: int | None, settings: dict[str, Any], config: ModelConfig) -> int:
+    """--budget, else the project's brief budget capped at a quarter of the model's window.
+
+    A quarter leaves room for the instructions, the chat so far and the answer; small models
+    also answer no better, and more slowly, from a longer packet (docs/models.md, Figures).
+    """
+    if flag is not None:
+        return flag
+    from kenning.config import setting
+    from kenning.engine.brief import DEFAULT_BUDGET
+
+    configured = int(setting(settings, "brief.budget", DEFAULT_BUDGET) or DEFAULT_BUDGET)
+    return max(MIN_BUDGET, min(configured, config.window() // 4))
 
 
 def _open_workspace(project_dir: Path) -> Workspace:
@@ -180,6 +202,10 @@ def ask(
     project_dir = _project_dir()
     try:
         settings = _settings(project_dir)
+        config = _model_config(
+            settings, model=model, backend=backend, url=url, allow_remote=allow_remote
+        )
+        budget = _budget(budget, settings, config)
         workspace = _open_workspace(project_dir)
         packet = _brief(workspace, text, budget)
         support = assess(packet, text)
@@ -188,9 +214,7 @@ def ask(
             # Outcome: say so without loading the model at all.
             click.secho(support_notice(support, answering=False) or "", fg="yellow")
             return
-        chat_model = _open(
-            settings, model=model, backend=backend, url=url, allow_remote=allow_remote
-        )
+        chat_model = _open(config)
         conversation = Conversation(
             chat_model,
             brief=lambda q: packet if q == text else _brief(workspace, q, budget),
@@ -205,9 +229,7 @@ def ask(
         raise _fail(exc) from exc
 
 
-def _brief(workspace: Workspace, question: str, budget: int | None) -> PacketLike:
-    if budget is None:
-        return workspace.brief(question)
+def _brief(workspace: Workspace, question: str, budget: int) -> PacketLike:
     return workspace.brief(question, budget=budget)
 
 
@@ -247,10 +269,12 @@ def chat(
     project_dir = _project_dir()
     try:
         settings = _settings(project_dir)
-        workspace = _open_workspace(project_dir)
-        chat_model = _open(
+        config = _model_config(
             settings, model=model, backend=backend, url=url, allow_remote=allow_remote
         )
+        budget = _budget(budget, settings, config)
+        workspace = _open_workspace(project_dir)
+        chat_model = _open(config)
     except KenningError as exc:
         raise _fail(exc) from exc
     conversation = Conversation(

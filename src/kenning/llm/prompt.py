@@ -47,8 +47,9 @@ goes against one, say so. Answer briefly."""
 #: Tokens a chat template adds around each message (role markers, separators); generous.
 MESSAGE_OVERHEAD = 8
 
-#: Items scoring at least this support an answer outright. kenning's packets give 1.0 to what
-#: the request names and to rules scoped to its files; fused retrieval scores sit far below.
+#: Items scoring at least this support an answer outright: kenning's packets give 1.0 to what
+#: the request names (and to rules scoped to its files, see ``supports``); fused retrieval
+#: scores sit far below.
 DEFAULT_MIN_SCORE = 0.5
 
 #: Words too common to show that an item is about the question.
@@ -117,8 +118,13 @@ def _stem(word: str) -> str:
 
 
 def supports(item: PacketItemLike, terms: set[str], min_score: float) -> bool:
-    """True when ``item`` scores ``min_score`` or more, or shares a term with the question."""
-    if item.score >= min_score:
+    """True when ``item`` shares a term with the question, or was named by it.
+
+    Named items score ``min_score`` or more. Rules are the exception: a rule scores 1.0 when
+    its path scope covers a file in the packet, and that file may itself be only a vector
+    neighbour of an off-topic question, so a rule's score proves nothing about the question.
+    """
+    if item.score >= min_score and item.kind != "rule":
         return True
     words = {_stem(w) for w in _WORD.findall(f"{item.title} {item.text}".lower())}
     return not terms.isdisjoint(words)
@@ -129,8 +135,8 @@ def assess(
 ) -> Support:
     """Grade the packet for ``question`` (default: the packet's request).
 
-    ``EMPTY``: no items and no conflicts. ``OK``: a conflict, or an item that scores
-    ``min_score`` or more or shares a word with the question. ``WEAK``: items, but none of
+    ``EMPTY``: no items and no conflicts. ``OK``: a conflict, or an item that shares a word
+    with the question or was named by it (see :func:`supports`). ``WEAK``: items, but none of
     those: what a vector search returns when nothing in the project is about the question.
     """
     if not packet.items and not packet.conflicts:
