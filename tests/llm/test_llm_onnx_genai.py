@@ -46,7 +46,7 @@ def test_context_window_comes_from_genai_config(tmp_path):
 )
 def test_missing_runtime_gives_the_install_hint(tmp_path):
     (tmp_path / "genai_config.json").write_text(json.dumps({"model": {"context_length": 4096}}))
-    with pytest.raises(BackendNotInstalled, match=r"pip install 'kenning\[onnx\]'"):
+    with pytest.raises(BackendNotInstalled, match="pip install onnxruntime-genai"):
         OnnxGenAIModel(tmp_path)
 
 

@@ -100,12 +100,12 @@ class LLMError(KenningError):
 class BackendNotInstalled(LLMError):
     """A backend's runtime package is not installed."""
 
-    def __init__(self, backend: str, package: str, extra: str) -> None:
+    def __init__(self, backend: str, package: str, install: str) -> None:
         self.backend = backend
         self.package = package
         super().__init__(
             f"The {backend} backend needs the '{package}' package, which is not installed. "
-            f"Install it with: pip install 'kenning[{extra}]'"
+            f"Install it with: {install}"
         )
 
 

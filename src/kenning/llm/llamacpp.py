@@ -102,7 +102,12 @@ def _import_llama_cpp() -> Any:
     try:
         return importlib.import_module("llama_cpp")
     except ImportError as exc:
-        raise BackendNotInstalled("llama.cpp", "llama-cpp-python", "llm") from exc
+        raise BackendNotInstalled(
+            "llama.cpp",
+            "llama-cpp-python",
+            "pip install 'kenning[llm]' (it compiles; docs/models.md gives the flags for a "
+            "build that runs on any x86-64 CPU)",
+        ) from exc
 
 
 class LlamaCppModel:

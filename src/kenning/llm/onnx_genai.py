@@ -55,7 +55,9 @@ def _import_genai() -> Any:
     try:
         return importlib.import_module("onnxruntime_genai")
     except ImportError as exc:
-        raise BackendNotInstalled("ONNX Runtime GenAI", "onnxruntime-genai", "onnx") from exc
+        raise BackendNotInstalled(
+            "ONNX Runtime GenAI", "onnxruntime-genai", "pip install onnxruntime-genai"
+        ) from exc
 
 
 class StopScanner:
