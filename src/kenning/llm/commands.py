@@ -126,7 +126,11 @@ def _budget(flag: int | None, settings: dict[str, Any], config: ModelConfig) -> 
 def _open_workspace(project_dir: Path) -> Workspace:
     from kenning.workspace import Workspace
 
-    return Workspace.open(project_dir)
+    workspace = Workspace.open(project_dir)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(workspace.close)  # the index connection closes with the command
+    return workspace
 
 
 def _render_sources(reply: Reply) -> None:
