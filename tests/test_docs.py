@@ -18,7 +18,8 @@ def test_first_screen_shows_the_two_commands() -> None:
 
 
 def test_every_kenning_command_in_the_readme_exists() -> None:
-    named = set(re.findall(r"^\$? ?kenning ([a-z-]+)", README, flags=re.MULTILINE))
+    blocks = "\n".join(re.findall(r"```(?:sh|console|bash)\n(.*?)```", README, flags=re.DOTALL))
+    named = set(re.findall(r"^\$? ?kenning ([a-z-]+)", blocks, flags=re.MULTILINE))
     known = set(cli.list_commands(click.Context(cli)))
     assert {"init", "index", "remember", "brief", "search", "memories", "doctor", "connect", "mcp",
             "ask"} <= named
