@@ -31,8 +31,13 @@ SAMPLE = ROOT / "examples" / "tidewater"
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "kenning", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kenning", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _writer(args: tuple[str, str, int, int]) -> tuple[int, int]:
@@ -47,9 +52,22 @@ def _writer(args: tuple[str, str, int, int]) -> tuple[int, int]:
         text = f"Writer {n} memory {i}: keep batch {i % 7} of queue {n} idempotent"
         attempted += 1
         if i % 2:
-            done = subprocess.run([sys.executable, "-m", "kenning", "-C", project, "remember", text,
-                                   "--kind", "note"], capture_output=True, text=True,
-                                  env={**os.environ})
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "kenning",
+                    "-C",
+                    project,
+                    "remember",
+                    text,
+                    "--kind",
+                    "note",
+                ],
+                capture_output=True,
+                text=True,
+                env={**os.environ},
+            )
             landed += done.returncode == 0
         else:
             ws.store.add(text, "note", source=f"stress-{n}")
@@ -64,19 +82,31 @@ def concurrency(work: Path, writers: int, per_writer: int) -> dict[str, object]:
     env = {**os.environ, "KENNING_HOME": home}
     stop = time.monotonic() + 3600
     indexer = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom kenning.workspace import Workspace\n"
-         f"ws = Workspace.open({str(project)!r})\nn = 0\n"
-         f"while time.monotonic() < {stop} and not __import__('os').path.exists({str(work / 'stop')!r}):\n"
-         "    ws.index(embed=False); n += 1\nprint(n)"],
-        env=env, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom kenning.workspace import Workspace\n"
+            f"ws = Workspace.open({str(project)!r})\nn = 0\n"
+            f"while time.monotonic() < {stop} and not __import__('os').path.exists({str(work / 'stop')!r}):\n"
+            "    ws.index(embed=False); n += 1\nprint(n)",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     briefer = subprocess.Popen(
-        [sys.executable, "-c",
-         "import time\nfrom kenning.workspace import Workspace\n"
-         f"ws = Workspace.open({str(project)!r})\nn = 0\n"
-         f"while not __import__('os').path.exists({str(work / 'stop')!r}):\n"
-         "    ws.brief('add retries to the webhook sender', use_dense=False); n += 1\nprint(n)"],
-        env=env, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import time\nfrom kenning.workspace import Workspace\n"
+            f"ws = Workspace.open({str(project)!r})\nn = 0\n"
+            f"while not __import__('os').path.exists({str(work / 'stop')!r}):\n"
+            "    ws.brief('add retries to the webhook sender', use_dense=False); n += 1\nprint(n)",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(writers) as pool:
         results = pool.map(_writer, [(str(project), home, n, per_writer) for n in range(writers)])
@@ -96,10 +126,17 @@ def concurrency(work: Path, writers: int, per_writer: int) -> dict[str, object]:
     attempted = sum(a for a, _ in results)
     landed = sum(w for _, w in results)
     return {
-        "writers": writers, "attempted": attempted, "landed": landed, "files": len(notes),
-        "unique_ids": len({m.id for m in notes}), "indexed": len(indexed & {m.id for m in notes}),
-        "lost": attempted - len(notes), "torn": len(store.problems), "seconds": round(seconds, 1),
-        "index_runs_meanwhile": index_runs, "briefs_meanwhile": briefs,
+        "writers": writers,
+        "attempted": attempted,
+        "landed": landed,
+        "files": len(notes),
+        "unique_ids": len({m.id for m in notes}),
+        "indexed": len(indexed & {m.id for m in notes}),
+        "lost": attempted - len(notes),
+        "torn": len(store.problems),
+        "seconds": round(seconds, 1),
+        "index_runs_meanwhile": index_runs,
+        "briefs_meanwhile": briefs,
     }
 
 
@@ -114,8 +151,15 @@ def crashes(work: Path, trials: int, seed: int = 1) -> dict[str, object]:
         if trial % 2:
             proc = _cli("-C", str(project), "index", "--no-vectors", env=env)
         else:
-            proc = _cli("-C", str(project), "remember", f"Crash trial {trial} decision", "--kind",
-                        "decision", env=env)
+            proc = _cli(
+                "-C",
+                str(project),
+                "remember",
+                f"Crash trial {trial} decision",
+                "--kind",
+                "decision",
+                env=env,
+            )
         deadline = time.monotonic() + rng.uniform(0.05, 1.0)
         while time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.005)
@@ -123,8 +167,21 @@ def crashes(work: Path, trials: int, seed: int = 1) -> dict[str, object]:
             os.kill(proc.pid, signal.SIGKILL)
             killed += 1
         proc.communicate()
-        check = subprocess.run([sys.executable, "-m", "kenning", "-C", str(project), "index",
-                                "--json", "--no-vectors"], env=env, capture_output=True, text=True)
+        check = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "kenning",
+                "-C",
+                str(project),
+                "index",
+                "--json",
+                "--no-vectors",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         ok = check.returncode == 0 and json.loads(check.stdout).get("problems") == []
         recovered += ok
     return {"trials": trials, "killed_mid_run": killed, "recovered": recovered}
@@ -140,12 +197,32 @@ def egress(work: Path) -> dict[str, object]:
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("index"))
     env = {**os.environ, "KENNING_HOME": str(work / "egress-home")}
     attempts = 0
-    for name, args in (("index", ["index"]), ("brief", ["brief", "add retries", "--json"]),
-                       ("search", ["search", "ledger"])):
+    for name, args in (
+        ("index", ["index"]),
+        ("brief", ["brief", "add retries", "--json"]),
+        ("search", ["search", "ledger"]),
+    ):
         trace = work / f"{name}.strace"
-        subprocess.run(["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
-                        sys.executable, "-m", "kenning", "-C", str(project), *args],
-                       env=env, capture_output=True, check=True)
+        subprocess.run(
+            [
+                "strace",
+                "-f",
+                "-qq",
+                "-e",
+                "trace=connect",
+                "-o",
+                str(trace),
+                sys.executable,
+                "-m",
+                "kenning",
+                "-C",
+                str(project),
+                *args,
+            ],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
         attempts += len(parse(trace))
     return {"checked": True, "commands": 3, "egress_attempts": attempts}
 

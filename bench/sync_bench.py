@@ -175,11 +175,11 @@ WORDS = (
 def bench_team(clients: int, requests: int, limit_s: float, seed: int = 8) -> dict[str, Any]:
     import anyio
     import httpx2
+    from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
 
     from kenning.sync.localpg import LocalPostgres
     from kenning.sync.pgstore import ALL_SPACES, TeamDatabase
-    from mcp import Client
 
     project = "github.com/acme/bench"
     pg = LocalPostgres.start(durable=True)

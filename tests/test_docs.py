@@ -21,6 +21,16 @@ def test_every_kenning_command_in_the_readme_exists() -> None:
     blocks = "\n".join(re.findall(r"```(?:sh|console|bash)\n(.*?)```", README, flags=re.DOTALL))
     named = set(re.findall(r"^\$? ?kenning ([a-z-]+)", blocks, flags=re.MULTILINE))
     known = set(cli.list_commands(click.Context(cli)))
-    assert {"init", "index", "remember", "brief", "search", "memories", "doctor", "connect", "mcp",
-            "ask"} <= named
+    assert {
+        "init",
+        "index",
+        "remember",
+        "brief",
+        "search",
+        "memories",
+        "doctor",
+        "connect",
+        "mcp",
+        "ask",
+    } <= named
     assert named - known == set()

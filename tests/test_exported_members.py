@@ -13,6 +13,15 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
 
 def test_public_api_is_pinned() -> None:
     assert kenning.__all__ == [
-        "Conflict", "IndexStats", "KINDS", "KenningError", "Memory", "MemoryStore", "Packet",
-        "PacketItem", "Project", "Workspace", "__version__",
+        "Conflict",
+        "IndexStats",
+        "KINDS",
+        "KenningError",
+        "Memory",
+        "MemoryStore",
+        "Packet",
+        "PacketItem",
+        "Project",
+        "Workspace",
+        "__version__",
     ]

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import mcp_types as types
-
 from mcp import Client
 
 ROOT = Path(__file__).resolve().parents[2]

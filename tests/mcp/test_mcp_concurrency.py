@@ -6,12 +6,12 @@ from pathlib import Path
 
 import anyio
 import mcp_types as types
+from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcphelp import kenning_command, server_env
 
 from kenning.memory import MemoryStore
 from kenning.workspace import Workspace
-from mcp import Client
 
 PER_CLIENT = 15
 

@@ -12,6 +12,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcphelp import HttpServer, exercise_every_tool, start_http_server, stop
@@ -19,7 +20,6 @@ from mcphelp import HttpServer, exercise_every_tool, start_http_server, stop
 from kenning.errors import ConfigError
 from kenning.mcp.security import check_bind, is_loopback, load_or_create_token
 from kenning.memory import MemoryStore
-from mcp import Client
 
 INIT = {
     "jsonrpc": "2.0",

@@ -11,13 +11,13 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
+from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from mcphelp import TOOLS, exercise_every_tool, kenning_command, server_env
 
 from kenning.mcp.handshake import PROTOCOL_VERSIONS, initialize_result
 from kenning.memory import MemoryStore
-from mcp import Client
 
 
 def stdio(project: Path, **env: str) -> StdioServerParameters:

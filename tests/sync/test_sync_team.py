@@ -8,12 +8,12 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from synchelp import FakeEmbedder
 
 from kenning.sync.pgstore import Principal, TeamDatabase
 from kenning.sync.team import BackgroundServer, build_team_app, project_key
-from mcp import Client
 
 APP = "github.com/acme/app"
 

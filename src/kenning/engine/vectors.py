@@ -18,7 +18,6 @@ import numpy as np
 from kenning.errors import EmbeddingError
 from kenning.index.db import get_meta
 
-
 _unavailable: list[str] = []
 
 
