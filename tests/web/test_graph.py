@@ -59,8 +59,8 @@ def test_neighbourhood_of_a_decision_reaches_the_code_it_names(workspace: Worksp
     sub = graph.neighbourhood(cat, "mem:money-is-integer-cents-b41a", depth=1)
     assert sub.nodes[0] == "mem:money-is-integer-cents-b41a"
     assert "file:src/tidewater/money.py" in sub.nodes
-    deeper = graph.neighbourhood(cat, "mem:money-is-integer-cents-b41a", depth=2, limit=40)
-    assert len(deeper.nodes) == 40 and deeper.truncated and deeper.total > 40
+    deeper = graph.neighbourhood(cat, "mem:money-is-integer-cents-b41a", depth=2, limit=20)
+    assert len(deeper.nodes) == 20 and deeper.truncated and deeper.total > 20
 
 
 def test_neighbourhood_of_an_unknown_node_is_empty(workspace: Workspace) -> None:
