@@ -173,3 +173,23 @@ def test_doctor_fix_removes_leftover_temp_files_and_reindexes(tiny: Path) -> Non
     assert "removed the leftover temp file" in out and "re-indexed 0 files and 1 memories" in out
     assert not leftover.exists() and (folder / "hand-written.md").exists()
     assert "index and store agree" in out
+
+
+def test_brief_checks_a_diff_from_stdin_against_the_rules(sample: Path) -> None:
+    diff = (
+        "--- a/src/tidewater/billing/invoices.py\n+++ b/src/tidewater/billing/invoices.py\n"
+        "@@ -1,2 +1,2 @@\n-    total_cents: int\n+    total: float = round(subtotal * 1.2, 2)\n"
+    )
+    data = json.loads(
+        run(
+            "-C",
+            str(sample),
+            "brief",
+            "tidy the invoice total",
+            "--diff",
+            "-",
+            "--json",
+            input=diff,
+        )
+    )
+    assert "money-is-integer-cents-b41a" in [c["ref"] for c in data["conflicts"]]

@@ -342,18 +342,32 @@ def search(ctx: click.Context, query: str, kind: str | None, limit: int, as_json
 @click.argument("request")
 @click.option("--budget", "-b", type=int, help="Token budget (default 2000, or brief.budget).")
 @click.option("--file", "files", multiple=True, metavar="PATH", help="A file the request is about.")
+@click.option(
+    "--diff",
+    "diff_file",
+    type=click.File("r", errors="replace"),
+    help="A unified diff (or - for stdin) checked against decisions and rules too.",
+)
+@click.option("--history", is_flag=True, help="Include superseded and expired memories, labelled.")
 @click.option("--json", "as_json", is_flag=True, help="Print the packet as JSON.")
 @click.pass_context
 def brief(
-    ctx: click.Context, request: str, budget: int | None, files: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    request: str,
+    budget: int | None,
+    files: tuple[str, ...],
+    diff_file: Any,
+    history: bool,
+    as_json: bool,
 ) -> None:
     """The context packet for a request: files, rules, decisions, preferences, conflicts.
 
-    Example: kenning brief "add retries to the webhook sender" --file src/payments/webhooks.py
+    Example: git diff | kenning brief "switch the queue to Celery" --diff -
     """
     if request == "-":
         request = sys.stdin.read()
-    packet = workspace(ctx).brief(request, budget, files)
+    diff = diff_file.read(2_000_000) if diff_file is not None else None
+    packet = workspace(ctx).brief(request, budget, files, diff=diff, history=history)
     if as_json:
         _echo_json(packet.to_dict())
     else:
