@@ -128,3 +128,17 @@ def test_generic_results_render_as_a_table() -> None:
     header, rows = generic_rows({"dev": {"precision": 0.5, "recall": 0.25, "n": 4}, "x": 1})
     assert header == ["", "precision", "recall", "n"]
     assert rows == [["dev", "0.500", "0.250", "4"]]
+
+
+def test_labelled_set_script_with_another_command_line_is_reported_not_fatal(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "routing.py").write_text(
+        "import argparse\n\n\ndef main():\n    p = argparse.ArgumentParser()\n"
+        "    p.add_subparsers(dest='cmd', required=True).add_parser('intents')\n"
+        "    p.parse_args()\n"
+    )
+    result = commands.run_evaluator("routing", tmp_path)
+    assert result["available"] is False
+    assert "does not run as `routing.py --json PATH`" in result["note"]

@@ -84,8 +84,19 @@ def run_evaluator(name: str, start: Path) -> dict[str, Any]:
         saved = sys.argv
         sys.argv = [str(path), "--json", str(target)]
         try:
-            with contextlib.redirect_stdout(io.StringIO()):
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+            ):
                 main()
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                return {
+                    "suite": name,
+                    "available": False,
+                    "note": f"{path.name} does not run as `{path.name} --json PATH` (exit "
+                    f"{exc.code}); run it by hand (its own results: bench/results/{name}.json)",
+                }
         finally:
             sys.argv = saved
         if not target.is_file():
