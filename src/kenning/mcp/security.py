@@ -150,6 +150,10 @@ class HttpGuard:
             return
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body:
+            # Read (and drop) a moderately oversized body before refusing: a client still
+            # writing it would otherwise get a broken pipe instead of the JSON-RPC error.
+            if int(declared) <= DRAIN_LIMIT:
+                await _drain(receive)
             await _reply(send, *self._too_large())
             return
         body = bytearray()
@@ -203,6 +207,17 @@ class HttpGuard:
 
     def _too_large(self) -> tuple[int, int, str, dict[str, str]]:
         return 413, INVALID_REQUEST, f"request body over {self.max_body:,} bytes", {}
+
+
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+async def _drain(receive: Receive) -> None:
+    """Consume the rest of a request body without keeping it."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
