@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from pathlib import Path
 
+from kenning._fs import file_lock
 from kenning.index import schema
 
 
@@ -30,11 +32,30 @@ def _remove(path: Path) -> None:
             Path(f"{path}{suffix}").unlink()
 
 
+_BUSY = ("locked", "busy", "locking protocol")
+
+
+def _transient(exc: sqlite3.DatabaseError) -> bool:
+    """Contention (another process opening or writing), not damage: retry, never delete."""
+    return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc) for w in _BUSY)
+
+
 def open_index(path: Path) -> tuple[sqlite3.Connection, bool]:
-    """Open or create the index at `path`; returns (connection, rebuilt_from_scratch)."""
+    """Open or create the index at `path`; returns (connection, rebuilt_from_scratch).
+
+    Opening, checking and migrating hold `open.lock`, so processes that start together never
+    race to create the schema or mistake each other's lock for a corrupt file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(path.parent / "open.lock", timeout=120):
+        return _open_locked(path)
+
+
+def _open_locked(path: Path) -> tuple[sqlite3.Connection, bool]:
     rebuilt = False
-    for attempt in range(2):
+    damaged = 0
+    for attempt in range(8):
+        db: sqlite3.Connection | None = None
         try:
             db = _connect(path)
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -45,14 +66,19 @@ def open_index(path: Path) -> tuple[sqlite3.Connection, bool]:
                 continue
             schema.migrate(db)
             return db, rebuilt
-        except sqlite3.DatabaseError:
-            if attempt:
+        except sqlite3.DatabaseError as exc:
+            if db is not None:
+                with contextlib.suppress(Exception):
+                    db.close()
+            if _transient(exc):
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            damaged += 1
+            if damaged > 1:
                 raise
-            with contextlib.suppress(Exception):
-                db.close()
             _remove(path)
             rebuilt = True
-    raise sqlite3.DatabaseError(f"cannot open {path}")  # pragma: no cover
+    raise sqlite3.OperationalError(f"{path} stayed busy; another kenning process holds it")
 
 
 def get_meta(db: sqlite3.Connection, key: str, default: str | None = None) -> str | None:
