@@ -53,7 +53,12 @@ def test_killed_index_runs_are_repaired_by_the_next_run(sample: Path, kenning_ho
     ws = Workspace.open(sample)
     killed = [h.ref for h in ws.search("webhook retry backoff", k=8)]
     ws.index(rebuild=True, embed=False)
-    assert [h.ref for h in ws.search("webhook retry backoff", k=8)] == killed
+    rebuilt = [h.ref for h in ws.search("webhook retry backoff", k=8)]
+    assert rebuilt == killed, (
+        killed,
+        rebuilt,
+        [(h.ref, h.score, h.ranks) for h in ws.search("webhook retry backoff", k=8)],
+    )
 
 
 def test_killed_remember_never_leaves_a_torn_memory(tmp_path: Path, kenning_home: Path) -> None:
