@@ -186,3 +186,15 @@ def test_a_common_name_does_not_link_a_memory_to_every_definition(tmp_path: Path
     ws.remember("Always run reconcile_ledger before the settlement run", "rule")
     targets = {r[0] for r in ws.db.execute("SELECT dst FROM edges WHERE kind = 'mention'")}
     assert targets == {"sym:special.py::reconcile_ledger"}
+
+
+def test_memories_and_code_are_searched_in_separate_full_text_tables(tiny: Path) -> None:
+    ws = Workspace.open(tiny)
+    ws.index(embed=False)
+    ws.remember("Emails retry with backoff from app.retry", "decision")
+    code_rows = ws.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
+    memory_rows = ws.db.execute("SELECT count(*) FROM memory_fts").fetchone()[0]
+    chunks = ws.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    assert memory_rows == 1 and code_rows + memory_rows == chunks
+    hits = ws.search("backoff", k=10)
+    assert {h.kind for h in hits} >= {"decision", "symbol"}

@@ -162,15 +162,27 @@ class Retriever:
             return []
         marks = ",".join("?" * len(kinds))
         status = "AND c.status = 'active'" if active_only else ""
-        sql = (
-            "SELECT c.id, bm25(chunks_fts, 4.0, 1.0) AS s FROM chunks_fts "
-            f"JOIN chunks c ON c.id = chunks_fts.rowid WHERE chunks_fts MATCH ? "
-            f"AND c.kind IN ({marks}) {status} ORDER BY s LIMIT ?"
-        )
-        try:
-            return [(int(r[0]), -float(r[1])) for r in self.db.execute(sql, (expr, *kinds, limit))]
-        except sqlite3.OperationalError:
-            return []
+        # Code and memories live in separate FTS5 tables, so a memory search never scores
+        # the (many more) code chunks that share its words, and the other way round.
+        tables = [
+            table
+            for table, members in (("chunks_fts", CODE_KINDS), ("memory_fts", MEMORY_KINDS))
+            if any(k in members for k in kinds)
+        ]
+        out: list[tuple[int, float]] = []
+        for table in tables:
+            sql = (
+                f"SELECT c.id, bm25({table}, 4.0, 1.0) AS s FROM {table} "
+                f"JOIN chunks c ON c.id = {table}.rowid WHERE {table} MATCH ? "
+                f"AND c.kind IN ({marks}) {status} ORDER BY s LIMIT ?"
+            )
+            try:
+                rows = self.db.execute(sql, (expr, *kinds, limit)).fetchall()
+            except sqlite3.OperationalError:
+                continue
+            out += [(int(r[0]), -float(r[1])) for r in rows]
+        out.sort(key=lambda pair: -pair[1])
+        return out[:limit]
 
     def _kind_mask(self, kinds: Sequence[str], active_only: bool) -> np.ndarray | None:
         if not len(self.vectors.ids):

@@ -28,6 +28,7 @@ from kenning.index import instructions
 from kenning.index.chunk import Chunk, ParsedFile, parse_file
 from kenning.index.db import get_meta, open_index, set_meta
 from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, is_binary_prefix, scan
+from kenning.index.schema import MEMORY_KIND_LIST
 from kenning.index.terms import expand, split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
 from kenning.secrets import redact
@@ -327,10 +328,11 @@ class Indexer:
         if row is None:
             return
         doc_id = row[0]
-        self.db.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)",
-            (doc_id,),
-        )
+        for table in ("chunks_fts", "memory_fts"):
+            self.db.execute(
+                f"DELETE FROM {table} WHERE rowid IN (SELECT id FROM chunks WHERE doc_id = ?)",
+                (doc_id,),
+            )
         self.db.execute(
             "DELETE FROM vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
             (doc_id,),
@@ -399,8 +401,9 @@ class Indexer:
         )
         chunk_id = int(cur.lastrowid or 0)
         body = f"{text}\n{expand(text)}\n{search_extra}"
+        table = "memory_fts" if kind in MEMORY_KIND_LIST else "chunks_fts"
         self.db.execute(
-            "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
+            f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
             (chunk_id, f"{title} {expand(title)}", body),
         )
         return chunk_id
