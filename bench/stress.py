@@ -63,6 +63,8 @@ def _writer(args: tuple[str, str, int, int]) -> tuple[int, int]:
                     text,
                     "--kind",
                     "note",
+                    "--on-duplicate",
+                    "keep",
                 ],
                 capture_output=True,
                 text=True,
@@ -70,7 +72,8 @@ def _writer(args: tuple[str, str, int, int]) -> tuple[int, int]:
             )
             landed += done.returncode == 0
         else:
-            ws.store.add(text, "note", source=f"stress-{n}")
+            # The texts repeat a template on purpose: duplicates are kept, the point is concurrency.
+            ws.store.add(text, "note", source=f"stress-{n}", on_duplicate="keep")
             landed += 1
     return attempted, landed
 

@@ -117,3 +117,17 @@ def test_a_bare_store_writes_only_memory_files(tmp_path: Path) -> None:
     store.add("Deploys happen on Tuesdays", "fact")
     assert not (tmp_path / "audit.jsonl").exists()
     assert "provenance" not in store.all()[0].extra
+
+
+def test_near_duplicate_error_survives_pickling_between_processes() -> None:
+    import pickle
+
+    from kenning.hygiene.dedupe import NearDuplicate
+    from kenning.memory import Memory
+
+    error = NearDuplicate(
+        Memory(id="retry-3-times-ab12", kind="decision", title="Retry 3 times"), 0.93
+    )
+    again = pickle.loads(pickle.dumps(error))
+    assert isinstance(again, NearDuplicate) and again.existing.id == "retry-3-times-ab12"
+    assert again.score == 0.93 and str(again) == str(error)

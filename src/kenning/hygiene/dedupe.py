@@ -79,12 +79,18 @@ class NearDuplicate(InvalidMemory):
     def __init__(self, existing: Memory, score: float) -> None:
         self.existing = existing
         self.score = score
+        self._args = (existing, score)
         super().__init__(
             f"not stored: `{existing.id}` ({existing.kind}) already says this "
             f"({score:.0%} similar): {existing.title}. To replace it, record it with "
             f"supersedes {existing.id}; to add to it, merge (on_duplicate='merge'); to store "
             "both anyway, on_duplicate='keep'"
         )
+
+    def __reduce__(self) -> tuple[type[NearDuplicate], tuple[Memory, float]]:
+        # Exceptions are pickled by their args; this one is built from (existing, score), so a
+        # worker process can raise it to its parent (multiprocessing, concurrent.futures).
+        return (type(self), self._args)
 
 
 @dataclass(frozen=True)
