@@ -201,6 +201,12 @@ def scan(
             continue
         for entry in entries:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
+            if not _utf8(entry.name):
+                # Trigger: a name that is not UTF-8 (os gives it back with surrogate escapes).
+                # Why: SQLite and the packets store paths as UTF-8 text; such a path cannot be.
+                # Outcome: skipped and counted under a shown (lossy) name, folder and all.
+                result.skip(_shown(rel), "file name not UTF-8")
+                continue
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -219,6 +225,19 @@ def scan(
                 result.files.append(file_entry)
     result.files.sort(key=lambda f: f.path)
     return result
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(rel: str) -> str:
+    """A non-UTF-8 path as printable text (undecodable bytes become U+FFFD)."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _ignored(
