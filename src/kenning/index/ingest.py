@@ -27,7 +27,13 @@ from kenning.hygiene.staleness import write_anchors
 from kenning.index import instructions
 from kenning.index.chunk import Chunk, ParsedFile, parse_file
 from kenning.index.db import get_meta, open_index, set_meta
-from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, is_binary_prefix, scan
+from kenning.index.scan import (
+    DEFAULT_MAX_BYTES,
+    FileEntry,
+    is_binary_prefix,
+    read_regular,
+    scan,
+)
 from kenning.index.schema import MEMORY_KIND_LIST
 from kenning.index.terms import expand, split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
@@ -249,9 +255,14 @@ class Indexer:
     def _index_file(self, entry: FileEntry, row: DocRow | None, stats: IndexStats) -> None:
         full = self.project.root / entry.path
         try:
-            raw = full.read_bytes()
+            raw = read_regular(full, self.max_bytes)
         except OSError:
+            raw = None
             stats.skipped["vanished or unreadable"] += 1
+        else:
+            if raw is None:
+                stats.skipped["not a regular file"] += 1
+        if raw is None:
             if row is not None:
                 with self.db:
                     self._delete_doc(entry.path)

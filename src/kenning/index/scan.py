@@ -227,6 +227,22 @@ def scan(
     return result
 
 
+def read_regular(path: Path, limit: int) -> bytes | None:
+    """Up to `limit` + 1 bytes of `path`, or None when it is no longer a regular file.
+
+    Opened without blocking and checked once open: a file replaced by a FIFO between the scan
+    and the read must not hang the index, and one that grew past the limit is not read whole.
+
+    Raises:
+        OSError: the file vanished or cannot be read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return fh.read(limit + 1)
+
+
 def _utf8(name: str) -> bool:
     try:
         name.encode("utf-8")
