@@ -26,6 +26,7 @@ import yaml
 
 from kenning._fs import atomic_create, atomic_replace, file_lock
 from kenning.errors import InvalidMemory, MemoryFormatError, MemoryNotFound
+from kenning.tokens import valid_unicode
 
 KINDS: tuple[str, ...] = ("decision", "rule", "preference", "person", "term", "fact", "note")
 STATUSES: tuple[str, ...] = ("active", "superseded", "retired")
@@ -300,6 +301,12 @@ def validate(memory: Memory) -> None:
         )
     if "\x00" in memory.body or "\x00" in memory.title:
         raise InvalidMemory("the text holds NUL bytes; memories are plain text")
+    texts = (memory.title, memory.body, memory.source, *memory.scope, *memory.aliases, *memory.tags)
+    if any(valid_unicode(value) is not value for value in texts):
+        raise InvalidMemory(
+            "the text holds bytes that are not UTF-8 (a mis-encoded argument?); "
+            "pass plain Unicode text"
+        )
     for glob in memory.scope:
         if glob.startswith("/") or ".." in Path(glob).parts:
             raise InvalidMemory(f"scope {glob!r} must be a path glob relative to the project root")

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 _PIECE = re.compile(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=16384)
@@ -59,3 +60,17 @@ def truncate_to_tokens(text: str, budget: int) -> str:
         out.append(line)
         used += cost
     return "\n".join(out).rstrip() + "\n…"
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates replaced by U+FFFD.
+
+    They come from bytes that are not UTF-8 (a command-line argument, which Python decodes with
+    surrogate escapes) or from `\\udXXX` escapes in JSON; SQLite, YAML and the tokenizers all
+    refuse them.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text

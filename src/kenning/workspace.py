@@ -22,6 +22,7 @@ from kenning.errors import InvalidMemory
 from kenning.hygiene.hooks import WorkspaceHooks
 from kenning.index.ingest import Indexer, IndexStats, Progress
 from kenning.memory import Memory, MemoryStore, iter_kinds
+from kenning.tokens import valid_unicode
 
 # An index built on the fly (by `brief`, `search`, the MCP server) embeds at most this many chunks
 # so the first answer comes in seconds; `kenning index` embeds the rest with a progress bar.
@@ -125,6 +126,7 @@ class Workspace:
         self, request: str, budget: int | None = None, files: Sequence[str] = (), **options: Any
     ) -> Packet:
         """The packet for `request` (indexing first when there is no index)."""
+        request, files = valid_unicode(request), [valid_unicode(f) for f in files]
         built = self.ensure_index()
         budget = int(budget or setting(self.settings, "brief.budget", DEFAULT_BUDGET))
         packet = self.engine.brief(request, budget, files, **options)
@@ -137,6 +139,7 @@ class Workspace:
 
     def search(self, query: str, kind: str | None = None, k: int = 10) -> list[Hit]:
         """Fused search over code and memories, or over one kind."""
+        query = valid_unicode(query)
         self.ensure_index()
         if kind in (None, "", "all"):
             kinds: Sequence[str] = CODE_KINDS + MEMORY_KINDS

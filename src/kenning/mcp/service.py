@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kenning.config import setting
 from kenning.errors import KenningError
 from kenning.memory import KINDS, Memory
-from kenning.tokens import count_tokens, truncate_to_tokens
+from kenning.tokens import count_tokens, truncate_to_tokens, valid_unicode
 
 if TYPE_CHECKING:
     from kenning.engine.retrieve import Hit
@@ -72,7 +72,7 @@ def text_arg(value: Any, name: str, max_chars: int, *, required: bool = True) ->
         value = ""
     if not isinstance(value, str):
         raise BadArgument(f"{name} must be a string, got {type(value).__name__}")
-    text = value.strip()
+    text = valid_unicode(value).strip()
     if required and not text:
         raise BadArgument(f"{name} is empty; pass the text to work with")
     if len(text) > max_chars:
@@ -90,7 +90,7 @@ def list_arg(value: Any, name: str, max_items: int = MAX_FILES) -> list[str]:
         value = [part for part in re.split(r"\s*,\s*|\n", value) if part.strip()]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise BadArgument(f"{name} must be a list of strings")
-    items = [v.strip() for v in value if v.strip()]
+    items = [valid_unicode(v).strip() for v in value if v.strip()]
     if len(items) > max_items:
         raise BadArgument(f"{name} has {len(items)} items; pass at most {max_items}")
     return items
