@@ -14,6 +14,7 @@ import click
 from kenning.errors import KenningError
 
 if TYPE_CHECKING:
+    from kenning.mcp.security import HttpLimits
     from kenning.mcp.service import KenningService
 
 
@@ -44,6 +45,28 @@ def _project_dir(ctx: click.Context) -> str:
     help="An extra browser Origin allowed with --http, e.g. http://127.0.0.1:6274.",
 )
 @click.option(
+    "--max-in-flight",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="With --http: requests served at once; more get 503 (default 16, or mcp.http.*).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=None,
+    metavar="N",
+    help="With --http: open connections; requests on more get 503 (default 64).",
+)
+@click.option(
+    "--client-timeout",
+    type=click.FloatRange(0.1),
+    default=None,
+    metavar="SECONDS",
+    help="With --http: seconds a request's headers, and then its body, may take to arrive "
+    "(default 10 and 30).",
+)
+@click.option(
     "--no-vectors",
     is_flag=True,
     help="Compute no vectors and rank with BM25 + graph only (the duplicate check of "
@@ -64,25 +87,53 @@ def mcp(
     host: str | None,
     port: int,
     allow_origin: tuple[str, ...],
+    max_in_flight: int | None,
+    max_connections: int | None,
+    client_timeout: float | None,
     no_vectors: bool,
     fresh_after: float,
 ) -> None:
     """Serve this project to MCP clients: stdio by default, streamable HTTP with --http.
 
     Over HTTP a bearer token is required: it is created on first use in kenning's user dir
-    (file mcp-token, mode 0600) and printed once.
+    (file mcp-token, mode 0600) and printed once. The HTTP limits (body size, time for slow
+    clients, requests at once) can also be set under [mcp.http] in config.toml.
 
     Example: kenning -C ~/src/tidewater mcp --http --port 8765
     """
     project = _project_dir(ctx)
     if use_http:
+        from kenning.config import Project, load_settings, setting
+        from kenning.mcp.security import HttpLimits
         from kenning.mcp.service import KenningService
 
+        table = setting(load_settings(Project.discover(project)), "mcp.http", {})
+        if not isinstance(table, dict):
+            raise click.UsageError("mcp.http in config.toml must be a table ([mcp.http])")
+        try:
+            limits = HttpLimits.from_settings(
+                table,
+                max_in_flight=max_in_flight,
+                max_connections=max_connections,
+                header_timeout=client_timeout,
+                body_timeout=client_timeout,
+            )
+        except KenningError as exc:
+            raise click.ClickException(str(exc)) from None
         service = KenningService(project, vectors=not no_vectors, fresh_after=fresh_after)
-        _serve_http(service, host, port, allow_origin)
+        _serve_http(service, host, port, allow_origin, limits)
         return
-    if host is not None or allow_origin:
-        raise click.UsageError("--host and --allow-origin only apply with --http")
+    if (
+        host is not None
+        or allow_origin
+        or (max_in_flight, max_connections, client_timeout)
+        != (
+            None,
+            None,
+            None,
+        )
+    ):
+        raise click.UsageError("--host, --allow-origin and the HTTP limits only apply with --http")
     import os
 
     from kenning.mcp.handshake import StdioWire, serve_stdio
@@ -97,7 +148,11 @@ def mcp(
 
 
 def _serve_http(
-    service: KenningService, host: str | None, port: int, allow_origin: tuple[str, ...]
+    service: KenningService,
+    host: str | None,
+    port: int,
+    allow_origin: tuple[str, ...],
+    limits: HttpLimits,
 ) -> None:
     from kenning.config import user_home
     from kenning.mcp.security import TOKEN_FILE, check_bind, is_loopback, load_or_create_token
@@ -109,7 +164,7 @@ def _serve_http(
     token, created = load_or_create_token(token_path)
     sock = bind(address, port)
     root = service.root
-    app = http_app(service, token=token, host=address, allowed_origins=allow_origin)
+    app = http_app(service, token=token, host=address, allowed_origins=allow_origin, limits=limits)
 
     def ready(url: str) -> None:
         err = sys.stderr
@@ -127,7 +182,7 @@ def _serve_http(
             )
         err.flush()
 
-    serve_http(app, sock, on_ready=ready)
+    serve_http(app, sock, limits=limits, on_ready=ready)
 
 
 @click.command()

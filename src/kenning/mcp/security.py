@@ -10,10 +10,15 @@ rebinding, by web pages in the user's browser. So every request must pass, in th
    token is generated on first use and kept in the user's kenning dir with 0600 rights. Clients
    that cannot set a header (the MCP Inspector 0.15 CLI) may put it in the URL as
    `?access_token=…` (RFC 6750 §2.3); the header is preferred, as URLs end up in logs.
-3. A body size limit; a larger body gets a JSON-RPC error (HTTP 413) before the SDK reads it.
+3. A limit on requests served at once (`HttpLimits.max_in_flight`); one more gets HTTP 503 with
+   `Retry-After`, at once, instead of a thread and a queue slot.
+4. A body size limit and a body deadline: a larger body gets HTTP 413 before the SDK reads it,
+   and one that does not arrive within `body_timeout` seconds (a client that trickles it) gets
+   HTTP 408 and the connection is closed.
 
 Refusals carry a JSON-RPC error object, so MCP clients show the message. Binding to a
-non-loopback address is refused unless `--host` names it explicitly (`check_bind`).
+non-loopback address is refused unless `--host` names it explicitly (`check_bind`). The limits
+on connections and on the request head are uvicorn's business (`transports.py`).
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import math
 import os
 import secrets
 import stat
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import anyio
 
 from kenning.errors import ConfigError
 
@@ -42,9 +51,72 @@ DEFAULT_MAX_BODY = 1_048_576
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # JSON-RPC error codes for transport refusals (the -32000..-32099 range is the server's own).
+BUSY = -32000
 UNAUTHORIZED = -32001
 FORBIDDEN = -32003
 INVALID_REQUEST = -32600
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """What one HTTP server gives its clients: bytes, seconds and requests at once.
+
+    Every field can be set under `[mcp.http]` in config.toml (user or project; `max_body_kb` for
+    `max_body`) and most with a flag of `kenning mcp --http`; the defaults suit one developer's
+    clients on loopback.
+    """
+
+    max_body: int = DEFAULT_MAX_BODY
+    """Bytes in one request body; a larger one gets 413."""
+    max_in_flight: int = 16
+    """Requests (POSTs: the tool calls) served at once; one more gets 503 with Retry-After."""
+    max_connections: int = 64
+    """Open connections; a request on one more gets uvicorn's 503, and far more are dropped."""
+    header_timeout: float = 10.0
+    """Seconds for a request's line and headers to arrive, from the connection or its first byte."""
+    body_timeout: float = 30.0
+    """Seconds for a request's body to arrive once its headers have; a slower one gets 408."""
+    keep_alive: int = 5
+    """Seconds an idle kept-alive connection stays open."""
+
+    @classmethod
+    def from_settings(cls, table: Mapping[str, Any], **overrides: float | None) -> HttpLimits:
+        """Limits from the `[mcp.http]` table, then `overrides` (None: not given).
+
+        Raises:
+            ConfigError: a value is not a positive number.
+        """
+        values: dict[str, float] = {}
+        for key, value in table.items():
+            name = "max_body" if key == "max_body_kb" else key
+            if name not in _LIMIT_NAMES:
+                raise ConfigError(
+                    f"mcp.http.{key} is not a setting; known: max_body_kb, "
+                    + ", ".join(sorted(_LIMIT_NAMES - {"max_body"}))
+                )
+            values[name] = _positive(f"mcp.http.{key}", value) * (
+                1024 if key == "max_body_kb" else 1
+            )
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _positive(f"--{name.replace('_', '-')}", value)
+        limits = cls()
+        kinds = {f.name: type(getattr(limits, f.name)) for f in fields(cls)}
+        return replace(limits, **{k: kinds[k](v) for k, v in values.items()})
+
+
+_LIMIT_NAMES = frozenset(f.name for f in fields(HttpLimits))
+
+
+def _positive(name: str, value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigError(f"{name} must be a positive number, not {value!r}")
+    return float(value)
 
 
 def is_loopback(host: str) -> bool:
@@ -118,7 +190,7 @@ def _origin_host(origin: str) -> str | None:
 
 
 class HttpGuard:
-    """ASGI middleware that enforces Host/Origin, the bearer token and the body limit."""
+    """ASGI middleware: Host/Origin, the bearer token, requests at once, body size and deadline."""
 
     def __init__(
         self,
@@ -127,13 +199,15 @@ class HttpGuard:
         token: str,
         bind_host: str,
         allowed_origins: Iterable[str] = (),
-        max_body: int = DEFAULT_MAX_BODY,
+        limits: HttpLimits | None = None,
     ) -> None:
         self.app = app
         self._token = token.encode()
         self.loopback_only = is_loopback(bind_host)
         self.allowed_origins = {o.rstrip("/").lower() for o in allowed_origins}
-        self.max_body = max_body
+        self.limits = limits or HttpLimits()
+        self.max_body = self.limits.max_body
+        self.in_flight = 0  # one event loop: no lock needed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,28 +222,64 @@ class HttpGuard:
         if scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
+        await self._serve_post(scope, receive, send, headers)
+
+    async def _serve_post(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+    ) -> None:
         declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_body:
-            # Read (and drop) a moderately oversized body before refusing: a client still
-            # writing it would otherwise get a broken pipe instead of the JSON-RPC error.
-            if int(declared) <= DRAIN_LIMIT:
-                await _drain(receive)
+        first: Message | None = None
+        with anyio.move_on_after(self.limits.body_timeout) as deadline:
+            if declared.isdigit() and int(declared) > self.max_body:
+                # Read (and drop) a moderately oversized body before refusing: a client still
+                # writing it would otherwise get a broken pipe instead of the JSON-RPC error.
+                if int(declared) <= DRAIN_LIMIT:
+                    await _drain(receive)
+                await _reply(send, *self._too_large())
+                return
+            first = await self._read_body(receive)
+        if deadline.cancelled_caught:
+            await _reply(
+                send,
+                408,
+                INVALID_REQUEST,
+                f"request body not received within {self.limits.body_timeout:g} s",
+                {"connection": "close"},
+            )
+            return
+        if first is None:
             await _reply(send, *self._too_large())
             return
+        # Counted once the body is in: a slow client holds a connection, never a serving slot.
+        if self.in_flight >= self.limits.max_in_flight:
+            await _reply(
+                send,
+                503,
+                BUSY,
+                f"server busy: {self.limits.max_in_flight} requests are being served; "
+                "retry in a moment",
+                {"retry-after": "1"},
+                request_id=_request_id(first.get("body", b"")),
+            )
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, _replay([first], receive), send)
+        finally:
+            self.in_flight -= 1
+
+    async def _read_body(self, receive: Receive) -> Message | None:
+        """The whole body as one message (or the first non-body message); None when too large."""
         body = bytearray()
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([message], receive), send)
-                return
+                return message
             body += message.get("body", b"")
             if len(body) > self.max_body:
-                await _reply(send, *self._too_large())
-                return
+                return None
             if not message.get("more_body", False):
-                break
-        first = {"type": "http.request", "body": bytes(body), "more_body": False}
-        await self.app(scope, _replay([first], receive), send)
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
 
     def refusal(
         self, headers: dict[str, str], query_token: str = ""
@@ -229,9 +339,27 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _reply(send: Send, status: int, code: int, message: str, extra: dict[str, str]) -> None:
+def _request_id(body: bytes) -> str | int | None:
+    """The JSON-RPC id of a request body, so a refusal answers that request; else None."""
+    try:
+        request = json.loads(body)
+    except ValueError:
+        return None
+    found = request.get("id") if isinstance(request, dict) else None
+    return found if isinstance(found, str | int) and not isinstance(found, bool) else None
+
+
+async def _reply(
+    send: Send,
+    status: int,
+    code: int,
+    message: str,
+    extra: dict[str, str],
+    *,
+    request_id: str | int | None = None,
+) -> None:
     body = json.dumps(
-        {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message}}
+        {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
     ).encode()
     headers = [
         (b"content-type", b"application/json"),
