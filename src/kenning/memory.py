@@ -397,8 +397,12 @@ class MemoryStore:
         """Parse one file.
 
         Raises:
-            MemoryFormatError: unreadable, too large, not UTF-8, or bad front-matter.
+            MemoryFormatError: unreadable, too large, not UTF-8 (text or name), or bad
+                front-matter.
         """
+        shown = valid_unicode(str(path))
+        if shown != str(path):  # the index and every reply hold paths as UTF-8 text
+            raise MemoryFormatError(shown, "the file name is not UTF-8; rename the file")
         try:
             stat = path.stat()
             if stat.st_size > MAX_FILE_BYTES:
