@@ -70,9 +70,9 @@ def test_without_the_embedder_the_lexical_twin_decides() -> None:
 
 
 def test_a_close_second_intent_is_reported() -> None:
-    intent = classify("the flaky test in test_ledger fails again in CI, fix it")
-    assert intent.label in ("fix", "test")
-    assert intent.secondary is not None
+    intent = classify("the build is slow, how does caching work in our CI?")
+    assert intent.label in ("explain", "ops")
+    assert intent.secondary in ("explain", "ops")
     assert intent.secondary != intent.label
 
 
