@@ -32,6 +32,7 @@ KINDS: tuple[str, ...] = ("decision", "rule", "preference", "person", "term", "f
 STATUSES: tuple[str, ...] = ("active", "superseded", "retired")
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,95}$")
 MAX_BODY_CHARS = 64_000
+MAX_LABEL_CHARS = 300  # one scope glob, alias or tag
 MAX_FILE_BYTES = 1_000_000
 _FIELD_ORDER = (
     "id",
@@ -285,7 +286,7 @@ def validate(memory: Memory) -> None:
         InvalidMemory: with a message naming the bad field.
     """
     if memory.kind not in KINDS:
-        raise InvalidMemory(f"kind {memory.kind!r} is not one of {', '.join(KINDS)}")
+        raise InvalidMemory(f"kind {memory.kind[:40]!r} is not one of {', '.join(KINDS)}")
     if memory.status not in STATUSES:
         raise InvalidMemory(f"status {memory.status!r} is not one of {', '.join(STATUSES)}")
     if not ID_PATTERN.match(memory.id):
@@ -307,6 +308,12 @@ def validate(memory: Memory) -> None:
             "the text holds bytes that are not UTF-8 (a mis-encoded argument?); "
             "pass plain Unicode text"
         )
+    for name, values in (("scope", memory.scope), ("alias", memory.aliases), ("tag", memory.tags)):
+        long = next((v for v in values if len(v) > MAX_LABEL_CHARS), None)
+        if long is not None:
+            raise InvalidMemory(
+                f"{name} {long[:40]!r}… is {len(long):,} characters; the limit is {MAX_LABEL_CHARS}"
+            )
     for glob in memory.scope:
         if glob.startswith("/") or ".." in Path(glob).parts:
             raise InvalidMemory(f"scope {glob!r} must be a path glob relative to the project root")
@@ -499,7 +506,7 @@ class MemoryStore:
         """
         kind = (kind or "").strip().lower()
         if kind not in KINDS:
-            raise InvalidMemory(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+            raise InvalidMemory(f"kind {kind[:40]!r} is not one of {', '.join(KINDS)}")
         if on_duplicate not in DUPLICATE_POLICIES:
             raise InvalidMemory(f"on_duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
         if not text or not text.strip():
@@ -639,7 +646,7 @@ def iter_kinds(values: Iterable[str]) -> list[str]:
     kinds = [v.strip().lower() for v in values if v.strip()]
     bad = [k for k in kinds if k not in KINDS]
     if bad:
-        raise InvalidMemory(f"unknown kind {bad[0]!r}; choose from {', '.join(KINDS)}")
+        raise InvalidMemory(f"unknown kind {bad[0][:40]!r}; choose from {', '.join(KINDS)}")
     return kinds
 
 

@@ -305,8 +305,11 @@ class Code:
         ref = _clean_path(ref)
         if not ref or ref.startswith("/"):
             return None
-        if (self.root / ref).is_file():
-            return ref
+        try:
+            if (self.root / ref).is_file():
+                return ref
+        except OSError:  # a name too long for the file system cannot be a file
+            return None
         if self.db is None:
             return None
         rows = self.db.execute(

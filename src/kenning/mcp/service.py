@@ -106,7 +106,7 @@ def kind_arg(value: Any, allowed: Sequence[str] = KINDS) -> str:
     if kind == "people" and "person" in allowed:
         kind = "person"
     if kind not in allowed:
-        raise BadArgument(f"kind {value!r} is not one of {', '.join(allowed)}")
+        raise BadArgument(f"kind {value[:40]!r} is not one of {', '.join(allowed)}")
     return kind
 
 
