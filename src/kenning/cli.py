@@ -391,6 +391,14 @@ def doctor(ctx: click.Context, as_json: bool, fix: bool, rebuild: bool) -> None:
         for line in repair(ws, rebuild=rebuild):
             click.echo(f"fixed: {line}" if line != "nothing to repair" else line)
     report = diagnose(ws)
+    from kenning.config import setting, user_home
+    from kenning.mcp.security import TOKEN_FILE, http_health
+
+    http_ok, http_lines = http_health(
+        user_home() / TOKEN_FILE, setting(ws.settings, "mcp.http", {}), fix=fix
+    )
+    report["ok"] = report["ok"] and http_ok
+    report["lines"] += http_lines
     if as_json:
         _echo_json(report)
         return

@@ -171,6 +171,62 @@ def load_or_create_token(path: Path) -> tuple[str, bool]:
     return token, True
 
 
+def http_health(
+    token_path: Path, http_settings: Any, *, fix: bool = False
+) -> tuple[bool, list[str]]:
+    """`kenning doctor`'s lines on the HTTP transport: its settings and its stored token.
+
+    With `fix`, a token file others can read is taken back to 0600, and an empty or short one
+    (which stops `kenning mcp --http` from starting) is replaced by a new token. Returns (ok,
+    lines); a fixed problem counts as ok.
+    """
+    ok = True
+    lines: list[str] = []
+    try:
+        if not isinstance(http_settings, dict):
+            raise ConfigError("mcp.http in config.toml must be a table ([mcp.http])")
+        HttpLimits.from_settings(http_settings)
+    except ConfigError as exc:
+        ok = False
+        lines.append(f"mcp http settings: {exc}")
+    if not token_path.exists():
+        lines.append("mcp http token: none yet (`kenning mcp --http` creates it)")
+        return ok, lines
+    try:
+        loose = token_path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
+        short = len(token_path.read_text(encoding="utf-8").strip()) < 16
+    except OSError as exc:
+        lines.append(f"mcp http token: cannot read {token_path} ({exc.strerror})")
+        return False, lines
+    if short:
+        if fix:
+            token_path.unlink()
+            load_or_create_token(token_path)
+            lines.append(
+                f"fixed: the empty or short MCP token in {token_path} was replaced; clients set "
+                "up with `kenning connect --url` need it again"
+            )
+        else:
+            ok = False
+            lines.append(
+                f"mcp http token: {token_path} is empty or short, so `kenning mcp --http` "
+                "will not start; `kenning doctor --fix` replaces it"
+            )
+    elif loose:
+        if fix:
+            token_path.chmod(0o600)
+            lines.append(f"fixed: {token_path} is readable only by you again (0600)")
+        else:
+            ok = False
+            lines.append(
+                f"mcp http token: {token_path} is readable by others; `kenning doctor --fix` "
+                "(or the next `kenning mcp --http`) takes it back to 0600"
+            )
+    else:
+        lines.append("mcp http token: present, readable only by you")
+    return ok, lines
+
+
 def _hostname(value: str) -> str:
     """The host part of a Host header value (`[::1]:8765` → `::1`)."""
     value = value.strip().lower()
