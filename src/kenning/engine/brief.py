@@ -21,6 +21,7 @@ import pathspec
 from kenning.engine.classify import Intent, classify
 from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts, parse_diff
 from kenning.engine.expand import run_expansions
+from kenning.engine.filerank import spread_over_files
 from kenning.engine.link import EntityTable, Mention, find_mentions
 from kenning.engine.pack import (
     Candidate,
@@ -210,6 +211,7 @@ class BriefEngine:
                 plan.expand, mentions, files, paths_in_play, code_hits, memory_hits, history
             )
             timings["expand"] = time.perf_counter() - t_expand
+            code_hits = spread_over_files(code_hits)  # expansions add several chunks per file
         scoped = self.rules_for(paths_in_play)
         conflicts = self._conflicts(
             request, memory_hits, [r for r, _, _ in scoped], diff=diff, files=files

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
 from kenning.engine.vectors import VectorMatrix, embed_query
 from kenning.index.terms import fts_query, query_terms
@@ -109,6 +110,8 @@ class Weights:
 
 
 FUSED_SCALE = 0.1
+# How deep the chunk pools go that a code search's file ranking aggregates.
+FILE_POOL = 200
 
 
 def _normalised(ranking: Sequence[tuple[int, float]]) -> dict[int, float]:
@@ -131,6 +134,9 @@ class Retriever:
         self._kind_rows: dict[str, np.ndarray] = {}
         self._kind_gen: str | None = None
         self.timings: dict[str, float] = {}
+        self.files = FileRanker(db)
+        # The file ranking of the last code search (see `kenning.engine.filerank`).
+        self.ranked_files: list[RankedFile] = []
 
     def fetch(self, ids: Sequence[int]) -> dict[int, Hit]:
         if not ids:
@@ -285,16 +291,27 @@ class Retriever:
         active_only: bool = True,
         pool: int = 50,
         diversify: bool = True,
+        rank_files: bool = True,
     ) -> list[Hit]:
-        """The k best chunks of the given kinds for `query`, fused and de-duplicated."""
+        """The k best chunks of the given kinds for `query`, fused and de-duplicated.
+
+        With code kinds and `rank_files`, files are ranked too (`self.ranked_files`) and code
+        chunks follow that ranking: the best chunk of each of the top `k` files leads (fetched
+        even when no chunk ranker put it in the pool), a file's later chunks come after.
+        """
         weights = weights or Weights()
         terms = query_terms(query)
         t0 = time.perf_counter()
-        lexical = self.lexical(terms, kinds, pool, active_only)
+        # A code search ranks files too, from deeper pools; chunk fusion uses the first `pool`.
+        code = any(kind in CODE_KINDS for kind in kinds)
+        deep = max(pool, FILE_POOL) if code and rank_files else pool
+        lexical_all = self.lexical(terms, kinds, deep, active_only)
+        lexical = lexical_all[:pool]
         t1 = time.perf_counter()
         if use_dense and query_vec is None:
             query_vec = embed_query(query)
-        dense = self.dense(query_vec, kinds, pool, active_only) if use_dense else []
+        dense_all = self.dense(query_vec, kinds, deep, active_only) if use_dense else []
+        dense = dense_all[:pool]
         t2 = time.perf_counter()
         graph = self.graph_rank(seeds or {}, kinds, pool)
         t3 = time.perf_counter()
@@ -310,23 +327,46 @@ class Retriever:
             for rank, (cid, _) in enumerate(ranking, 1):
                 fused[cid] = fused.get(cid, 0.0) + weight * scores[cid]
                 ranks.setdefault(cid, {})[name] = rank
+        files: list[RankedFile] = []
+        if code and rank_files:
+            t4 = time.perf_counter()
+            files = self.ranked_files = self._rank_files(terms, lexical_all, dense_all, fused, k)
+            self.timings["files"] = time.perf_counter() - t4
         if not fused:
             return []
         hits = self.fetch(list(fused))
         now = time.time()
         for cid, hit in hits.items():
-            hit.ranks = ranks[cid]
+            hit.ranks = ranks.get(cid, {})
             score = fused[cid]
             if hit.is_memory and weights.recency and hit.updated:
                 age_days = max(0.0, (now - hit.updated) / 86400)
                 score += weights.recency * 0.3 * math.exp(-age_days / 180)
             hit.score = score * FUSED_SCALE
         ordered = sorted(hits.values(), key=lambda h: -h.score)
+        if files:  # code follows the file ranking (see `filerank.order_by_files`)
+            ordered = order_by_files(ordered, files)
         chosen = mmr(ordered, k, query_vec, self) if diversify else ordered[:k]
         for hit in chosen:  # what each kept hit matched, for its `why` (substring test: cheap)
             haystack = f"{hit.title} {hit.path} {hit.text}".lower()
             hit.matched = [t for t in terms if t in haystack][:6]
         return chosen
+
+    def _rank_files(
+        self,
+        terms: list[str],
+        lexical: list[tuple[int, float]],
+        dense: list[tuple[int, float]],
+        fused: dict[int, float],
+        k: int,
+    ) -> list[RankedFile]:
+        """Rank files from the pools' code chunks; a top file with no chunk in `fused` joins it
+        through its best chunk (fused score 0: its file's score carries it)."""
+        ranked = self.files.rank(terms, lexical, dense, k=max(k, 10))
+        for f in ranked[:k]:
+            if f.best_chunk is not None and f.best_chunk not in fused:
+                fused[f.best_chunk] = 0.0
+        return ranked
 
 
 def mmr(

@@ -1,0 +1,350 @@
+"""File ranking: which files of the project a request is about, from the index's chunk evidence.
+
+Chunk search answers "which passages match"; a change request asks "which files will I touch",
+and a file that matches in five functions is a better answer than one short chunk that happens to
+repeat a word. `FileRanker.rank` turns the chunk rankers' pools into a file ranking:
+
+1. **Chunk evidence, aggregated per file.** Each file's lexical (BM25) and dense chunk scores,
+   best first, are summed with a decay (1, 1/2, 1/4, ...), so several matching chunks add up
+   but a long file cannot win on volume alone; each signal is then scaled by its best file.
+2. **Names.** Request terms that name a file's path words (`timeout` → `test_timeouts.py`,
+   `urls` → `_urls.py`) count by how rare the word is among the project's paths.
+3. **Neighbours.** The best few files lend part of their score along `import` and `cochange`
+   edges (one step of a random walk: each edge by its share of the file's edge weight), and to
+   their test or source counterpart (`_client.py` ↔ `test_client.py`).
+
+Invariants: reads only; per request, the SQL is a handful of indexed look-ups bounded by the
+pools' sizes and the `neighbours_of` files (the path-word table is built once per index
+generation). Scores are in [0, 1]-ish units, relative to the request's best file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Protocol, TypeVar
+
+from kenning.index.db import get_meta
+from kenning.index.terms import split_identifier
+
+_PATH_WORD = re.compile(r"[A-Za-z0-9]+")
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:tests?|__tests__|spec|specs)/|(?:^|/)test_[^/]+$|_test\.\w+$|\.(?:test|spec)\.\w+$"
+)
+# Path words too common to say anything (a word on more files than this share is ignored).
+_COMMON_PATH_WORD = 0.2
+# Files sharing one path word beyond this count are not looked up by name (bounded work).
+_MAX_NAME_FILES = 200
+
+
+@dataclass
+class FileWeights:
+    """How much each signal counts in a file's score."""
+
+    lexical: float = 1.0
+    dense: float = 0.6
+    name: float = 0.5
+    neighbour: float = 0.35
+    pair: float = 0.3
+    decay: float = 0.5
+    neighbours_of: int = 5
+
+
+@dataclass
+class RankedFile:
+    """A file and why it ranks where it does (each signal's contribution)."""
+
+    path: str
+    score: float = 0.0
+    signals: dict[str, float] = field(default_factory=dict)
+    best_chunk: int | None = None
+
+    def why(self) -> str:
+        """The strongest reasons, in words."""
+        words = {
+            "lexical": "its code matches the request's words",
+            "dense": "its code is close in meaning",
+            "name": "its path names what the request names",
+            "neighbour": "changes together with / imports the top files",
+            "pair": "test or source of a top file",
+        }
+        top = sorted(self.signals.items(), key=lambda kv: -kv[1])
+        return "; ".join(words[k] for k, v in top[:2] if v > 0 and k in words)
+
+
+def stem(word: str) -> str:
+    """A crude stem for matching request words to path words (`timeouts` ~ `timeout`)."""
+    word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:7]
+
+
+def path_words(path: str) -> set[str]:
+    """Stems of a path's words: directories, the file name and its identifier parts."""
+    pure = PurePosixPath(path)
+    out: set[str] = set()
+    for part in (*pure.parent.parts, pure.stem):
+        for word in _PATH_WORD.findall(part):
+            out.add(stem(word))
+            out.update(stem(p) for p in split_identifier(word))
+    return {w for w in out if len(w) > 1}
+
+
+def is_test_path(path: str) -> bool:
+    """True for a file under a tests/ folder or named like a test."""
+    return bool(_TEST_PATH.search(path))
+
+
+def core_name(path: str) -> str:
+    """The module a source or test file is about: `_client.py`, `test_client.py` → `client`."""
+    name = PurePosixPath(path).stem.lower().lstrip("_")
+    name = name.removeprefix("test_").removesuffix("_test").removesuffix(".test")
+    return name.removesuffix(".spec").strip("_")
+
+
+class Scored(Protocol):
+    """A chunk hit as `order_by_files` sees it."""
+
+    path: str
+    score: float
+
+
+S = TypeVar("S", bound=Scored)
+
+
+def order_by_files(
+    hits: Sequence[S], files: Sequence[RankedFile], *, tie: float = 0.05, repeat: float = 0.5
+) -> list[S]:
+    """Hits of ranked files re-scored to follow the file ranking, best first.
+
+    A hit of a ranked file scores `(1 - tie)` × its file's score relative to the best file plus
+    `tie` × its own score relative to the best such hit, on the scale of the best hit (so the
+    scores stay comparable with the other hits, which keep theirs); then `spread_over_files`.
+    Scores are changed in place.
+    """
+    file_score = {f.path: f.score for f in files}
+    ours = [h for h in hits if h.path in file_score]
+    if ours and file_score:
+        scale = max(h.score for h in ours)
+        best_file = max(file_score.values())
+        for hit in ours:
+            own = hit.score / scale if scale > 0 else 0.0
+            hit.score = scale * ((1 - tie) * file_score[hit.path] / best_file + tie * own)
+    return spread_over_files(hits, repeat)
+
+
+def spread_over_files(hits: Sequence[S], repeat: float = 0.5) -> list[S]:
+    """Hits best first, where the n-th best hit of a file keeps `repeat ** n` of its score (in
+    place), so one file does not take every top place."""
+    seen: dict[str, int] = defaultdict(int)
+    for hit in sorted(hits, key=lambda h: -h.score):
+        hit.score *= repeat ** seen[hit.path]
+        seen[hit.path] += 1
+    return sorted(hits, key=lambda h: -h.score)
+
+
+class FileRanker:
+    """Ranks an index's files for a request; keeps a path-word table per index generation."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self._generation: str | None = None
+        self._by_word: dict[str, list[str]] = {}
+        self._by_core: dict[str, list[str]] = {}
+        self._files = 0
+
+    def refresh(self) -> None:
+        """Reload the path-word table when the index changed (one query over documents)."""
+        generation = get_meta(self.db, "generation", "0")
+        if generation == self._generation:
+            return
+        self._generation = generation
+        by_word: dict[str, list[str]] = defaultdict(list)
+        by_core: dict[str, list[str]] = defaultdict(list)
+        count = 0
+        for (path,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'"):
+            count += 1
+            for word in path_words(path):
+                by_word[word].append(path)
+            by_core[core_name(path)].append(path)
+        self._by_word = dict(by_word)
+        self._by_core = dict(by_core)
+        self._files = count
+
+    def rank(
+        self,
+        terms: Sequence[str],
+        lexical: Sequence[tuple[int, float]],
+        dense: Sequence[tuple[int, float]] = (),
+        *,
+        k: int = 10,
+        weights: FileWeights | None = None,
+        suffixes: tuple[str, ...] = (),
+    ) -> list[RankedFile]:
+        """The `k` best files for a request with `terms`, given the chunk rankers' pools.
+
+        Args:
+            terms: the request's search terms (`kenning.index.terms.query_terms`).
+            lexical: (chunk id, BM25 score) best first; chunks that are not code are ignored.
+            dense: (chunk id, cosine) best first; likewise.
+            k: how many files to return.
+            weights: the signals' weights (defaults: `FileWeights()`).
+            suffixes: only files whose path ends with one of these (all when empty).
+        """
+        weights = weights or FileWeights()
+        self.refresh()
+        paths = self._chunk_paths([cid for cid, _ in (*lexical, *dense)])
+        files: dict[str, RankedFile] = {}
+
+        def get(path: str) -> RankedFile:
+            ranked = files.get(path)
+            if ranked is None:
+                ranked = files[path] = RankedFile(path)
+            return ranked
+
+        for signal, pool, weight in (
+            ("lexical", lexical, weights.lexical),
+            ("dense", dense, weights.dense),
+        ):
+            for path, (value, best) in _aggregate(pool, paths, weights.decay).items():
+                ranked = get(path)
+                ranked.signals[signal] = weight * value
+                if ranked.best_chunk is None or signal == "lexical":
+                    ranked.best_chunk = best
+        for path, value in self._names(terms).items():
+            get(path).signals["name"] = weights.name * value
+        for ranked in files.values():
+            ranked.score = sum(ranked.signals.values())
+        self._spread(files, weights, suffixes)
+        out = [
+            f for f in files.values() if f.score > 0 and (not suffixes or f.path.endswith(suffixes))
+        ]
+        out.sort(key=lambda f: (-f.score, f.path))
+        return out[:k]
+
+    def _chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
+        wanted = sorted(set(ids))
+        out: dict[int, str] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(
+                (int(cid), path)
+                for cid, path in self.db.execute(
+                    f"SELECT id, path FROM chunks WHERE id IN ({marks}) "
+                    "AND kind IN ('file', 'symbol', 'doc')",
+                    part,
+                )
+            )
+        return out
+
+    def _names(self, terms: Sequence[str]) -> dict[str, float]:
+        """Files whose path words match request terms, scored by the words' rarity, in [0, 1]."""
+        if not self._files:
+            return {}
+        scores: dict[str, float] = defaultdict(float)
+        total = 0.0
+        for term in dict.fromkeys(stem(t) for t in terms if len(t) > 1 and not t.isdigit()):
+            holders = self._by_word.get(term, [])
+            if not holders or len(holders) > max(_MAX_NAME_FILES, 1):
+                continue
+            if len(holders) > _COMMON_PATH_WORD * self._files and self._files > 10:
+                continue
+            idf = math.log(1 + self._files / len(holders))
+            total = max(total, idf)
+            for path in holders:
+                scores[path] += idf
+        if not scores:
+            return {}
+        top = max(scores.values())
+        return {path: value / top for path, value in scores.items()}
+
+    def _spread(
+        self, files: dict[str, RankedFile], weights: FileWeights, suffixes: tuple[str, ...]
+    ) -> None:
+        """The best files lend score to their graph neighbours and test/source counterparts."""
+        ranked = sorted(
+            (
+                f
+                for f in files.values()
+                if f.score > 0 and (not suffixes or f.path.endswith(suffixes))
+            ),
+            key=lambda f: (-f.score, f.path),
+        )[: weights.neighbours_of]
+        if not ranked:
+            return
+        top = ranked[0].score
+        lent: dict[str, float] = defaultdict(float)
+        paired: dict[str, float] = defaultdict(float)
+        for source, edges in self._neighbours([f.path for f in ranked]).items():
+            share = files[source].score / top
+            total = sum(edges.values())
+            for path, weight in edges.items():
+                lent[path] += share * weight / total
+        for f in ranked:
+            share = f.score / top
+            for other in self._by_core.get(core_name(f.path), []):
+                if other != f.path and is_test_path(other) != is_test_path(f.path):
+                    paired[other] = max(paired[other], share)
+        for signal, amounts, weight in (
+            ("neighbour", lent, weights.neighbour),
+            ("pair", paired, weights.pair),
+        ):
+            for path, value in amounts.items():
+                target = files.get(path)
+                if target is None:
+                    target = files[path] = RankedFile(path)
+                target.signals[signal] = weight * min(value, 1.0)
+                target.score += weight * min(value, 1.0)
+
+    def _neighbours(self, paths: Sequence[str]) -> dict[str, dict[str, float]]:
+        """For each path, its import and co-change neighbours (files) with edge weights."""
+        nodes = [f"file:{p}" for p in paths]
+        marks = ",".join("?" * len(nodes))
+        out: dict[str, dict[str, float]] = {p: {} for p in paths}
+        for a, b, kind, weight in self.db.execute(
+            f"SELECT src, dst, kind, weight FROM edges WHERE src IN ({marks}) "
+            f"AND kind IN ('import', 'cochange') "
+            f"UNION ALL SELECT dst, src, kind, weight FROM edges WHERE dst IN ({marks}) "
+            f"AND kind IN ('import', 'cochange')",
+            (*nodes, *nodes),
+        ):
+            if not b.startswith("file:") or a[5:] not in out:
+                continue
+            base = 1.0 if kind == "import" else 0.6 * (1.0 + math.log(max(weight, 1.0)))
+            edges = out[a[5:]]
+            edges[b[5:]] = edges.get(b[5:], 0.0) + base
+        return {p: e for p, e in out.items() if e}
+
+
+def _aggregate(
+    pool: Sequence[tuple[int, float]], paths: dict[int, str], decay: float
+) -> dict[str, tuple[float, int]]:
+    """Per file: (decayed sum of its chunks' min-max scores scaled by the best file, best chunk)."""
+    pool = [(cid, score) for cid, score in pool if cid in paths]
+    if not pool:
+        return {}
+    high = max(s for _, s in pool)
+    low = min(s for _, s in pool)
+    span = high - low
+    per_file: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for cid, score in pool:
+        # Floored at 0.05 so the pool's last chunk still counts as evidence.
+        per_file[paths[cid]].append(
+            (0.05 + 0.95 * ((score - low) / span if span > 0 else 1.0), cid)
+        )
+    sums: dict[str, tuple[float, int]] = {}
+    for path, scored in per_file.items():
+        scored.sort(reverse=True)
+        total = sum(s * decay**n for n, (s, _) in enumerate(scored[:6]))
+        sums[path] = (total, scored[0][1])
+    top = max(v for v, _ in sums.values())
+    return {path: (v / top, best) for path, (v, best) in sums.items()}
