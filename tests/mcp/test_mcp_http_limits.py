@@ -308,3 +308,33 @@ def test_bad_http_settings_stop_the_server_with_a_clear_message(project: Path) -
     assert "mcp.http.header_timeout must be a positive number" in result.output
     result = CliRunner().invoke(cli, ["-C", str(project), "mcp", "--max-in-flight", "3"])
     assert result.exit_code == 2 and "only apply with --http" in result.output
+
+
+def test_doctor_reports_and_repairs_the_http_token(project: Path, kenning_home: Path) -> None:
+    token = kenning_home / "mcp-token"
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor"])
+    assert "mcp http token: none yet" in result.output
+
+    token.parent.mkdir(parents=True, exist_ok=True)
+    token.write_text("short\n")
+    token.chmod(0o644)
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor"])
+    assert result.exit_code == 1 and "empty or short" in result.output
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor", "--fix"])
+    assert result.exit_code == 0, result.output
+    assert "fixed: the empty or short MCP token" in result.output
+    assert len(token.read_text().strip()) >= 32 and token.stat().st_mode & 0o077 == 0
+
+    token.chmod(0o644)
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor", "--json"])
+    report = json.loads(result.output)
+    assert not report["ok"] and any("readable by others" in line for line in report["lines"])
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor", "--fix"])
+    assert "0600" in result.output and token.stat().st_mode & 0o077 == 0
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor"])
+    assert result.exit_code == 0 and "present, readable only by you" in result.output
+
+    (project / ".kenning" / "config.toml").write_text("[mcp.http]\nmax_in_flight = 0\n")
+    result = CliRunner().invoke(cli, ["-C", str(project), "doctor"])
+    assert result.exit_code == 1
+    assert "mcp http settings: mcp.http.max_in_flight must be a positive" in result.output
