@@ -228,7 +228,27 @@ class FileRanker:
             f for f in files.values() if f.score > 0 and (not suffixes or f.path.endswith(suffixes))
         ]
         out.sort(key=lambda f: (-f.score, f.path))
-        return out[:k]
+        out = out[:k]
+        self._first_chunks([f for f in out if f.best_chunk is None])
+        return out
+
+    def _first_chunks(self, files: Sequence[RankedFile]) -> None:
+        """A file ranked only through a neighbour has no chunk in the pools: it is represented
+        by its first code chunk (its head: docstring, imports, first definition)."""
+        if not files:
+            return
+        by_path = {f.path: f for f in files}
+        marks = ",".join("?" * len(by_path))
+        # Through documents (unique path) and chunks_doc; `+c.kind` keeps the planner there.
+        for cid, path in self.db.execute(
+            f"SELECT c.id, d.path FROM documents d JOIN chunks c ON c.doc_id = d.id "
+            f"WHERE d.path IN ({marks}) AND +c.kind IN ('file', 'symbol') "
+            f"ORDER BY d.path, c.start_line",
+            list(by_path),
+        ):
+            ranked = by_path[path]
+            if ranked.best_chunk is None:
+                ranked.best_chunk = int(cid)
 
     def _chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
         wanted = sorted(set(ids))

@@ -1,0 +1,202 @@
+"""File ranking on a small real git repository where the files a change touches are known."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kenning.engine.filerank import (
+    RankedFile,
+    core_name,
+    is_test_path,
+    order_by_files,
+    path_words,
+    spread_over_files,
+    stem,
+)
+from kenning.workspace import Workspace
+
+FILES = {
+    "shop/__init__.py": "",
+    "shop/pricing.py": '''"""Prices, discounts and coupon codes."""
+
+
+def apply_discount(total: int, percent: int) -> int:
+    """The total in cents after a percentage discount."""
+    return total - total * percent // 100
+
+
+def redeem_coupon(code: str, total: int) -> int:
+    """Apply a coupon code at checkout; unknown coupon codes are ignored."""
+    if code.startswith("SAVE"):
+        return apply_discount(total, int(code[4:]))
+    return total
+''',
+    "shop/cart.py": '''"""The shopping cart."""
+
+from shop.pricing import apply_discount
+
+
+class Cart:
+    def __init__(self) -> None:
+        self.items: list[tuple[str, int]] = []
+
+    def add_item(self, name: str, cents: int) -> None:
+        self.items.append((name, cents))
+
+    def total(self) -> int:
+        return sum(cents for _, cents in self.items)
+''',
+    "shop/shipping.py": '''"""Shipping rates by parcel weight."""
+
+
+def shipping_rate(grams: int) -> int:
+    """Cents to ship a parcel: heavier parcels cost more."""
+    return 500 if grams < 2000 else 1200
+''',
+    "shop/emails.py": '''"""Order confirmation emails."""
+
+
+def confirmation_email(order_id: str) -> str:
+    return f"Thank you for order {order_id}"
+''',
+    # The test never says "coupon": only its name and its history tie it to pricing.py.
+    "tests/test_pricing.py": """from shop.pricing import apply_discount
+
+
+def test_ten_percent_off() -> None:
+    assert apply_discount(1000, 10) == 900
+""",
+    "tests/test_cart.py": """from shop.cart import Cart
+
+
+def test_total_adds_items() -> None:
+    cart = Cart()
+    cart.add_item("tea", 300)
+    assert cart.total() == 300
+""",
+}
+
+REQUEST = "Reject an expired coupon code at checkout"
+GOLD = ("shop/pricing.py", "tests/test_pricing.py")
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True)
+
+
+def _commit(root: Path, message: str) -> None:
+    _git(root, "add", "-A")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Workspace]:
+    """The shop repository with a history where pricing and its test change together."""
+    root = tmp_path / "shop"
+    root.mkdir()
+    _git(root, "init", "-q")
+    for path, text in FILES.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    _commit(root, "first version")
+    for n in range(3):
+        for path in GOLD:
+            with (root / path).open("a") as f:
+                f.write(f"\n# revision {n}\n")
+        _commit(root, f"pricing revision {n}")
+    ws = Workspace.open(root)
+    ws.index(embed=False)
+    yield ws
+    ws.close()
+
+
+def _ranked(ws: Workspace, request: str) -> list[RankedFile]:
+    ws.search(request, kind="code", k=10)
+    return ws.engine.retriever.ranked_files
+
+
+def test_the_file_that_names_the_request_leads_and_its_test_follows(shop: Workspace) -> None:
+    ranked = [f.path for f in _ranked(shop, REQUEST)]
+    assert ranked[0] == "shop/pricing.py"
+    # Not a word of the request is in the test: its pairing and co-change history bring it in.
+    assert "tests/test_pricing.py" in ranked[:3]
+    assert ranked.index("tests/test_pricing.py") < ranked.index("tests/test_cart.py")
+
+
+def test_a_paired_test_says_why_it_is_there(shop: Workspace) -> None:
+    test = next(f for f in _ranked(shop, REQUEST) if f.path == "tests/test_pricing.py")
+    assert {"pair", "neighbour"} & set(test.signals)
+    assert "test or source" in test.why() or "changes together" in test.why()
+
+
+def test_code_search_lists_chunks_in_file_order(shop: Workspace) -> None:
+    hits = shop.search(REQUEST, kind="code", k=10)
+    paths = list(dict.fromkeys(h.path for h in hits))
+    assert paths[:2] == list(GOLD)
+
+
+def test_a_path_word_ranks_its_file(shop: Workspace) -> None:
+    ranked = [f.path for f in _ranked(shop, "heavier parcels should ship cheaper")]
+    assert ranked[0] == "shop/shipping.py"
+
+
+def test_the_brief_holds_the_changed_files(shop: Workspace) -> None:
+    packet = shop.brief(REQUEST, budget=2000)
+    paths = [i.ref.rsplit(":", 1)[0] for i in packet.items if i.kind in ("symbol", "file")]
+    assert set(GOLD) <= set(paths)
+    assert packet.tokens <= 2000
+
+
+def test_a_memory_search_ranks_no_files(shop: Workspace) -> None:
+    shop.search(REQUEST, kind="code")
+    shop.search(REQUEST, kind="memory")
+    # The last code search's ranking stays readable; a memory search does not touch it.
+    assert shop.engine.retriever.ranked_files[0].path == "shop/pricing.py"
+
+
+def test_stems_and_path_words_match_plurals_and_identifier_parts() -> None:
+    assert stem("timeouts") == stem("timeout")
+    assert stem("policies") == stem("policy")
+    assert stem("class") == "class"
+    assert {"http", "client", "test", "timeout"} <= path_words("tests/test_HTTPClient_timeouts.py")
+
+
+def test_core_names_pair_sources_with_their_tests() -> None:
+    assert core_name("httpx/_client.py") == core_name("tests/test_client.py") == "client"
+    assert core_name("pkg/parser_test.go") == "parser"
+    assert core_name("web/src/App.test.tsx") == "app"
+    assert is_test_path("tests/models/test_url.py")
+    assert is_test_path("pkg/parser_test.go")
+    assert not is_test_path("src/contest.py")
+
+
+@dataclass
+class _Hit:
+    path: str
+    score: float
+
+
+def test_order_by_files_follows_the_file_ranking_and_keeps_the_scale() -> None:
+    hits = [_Hit("a.py", 0.09), _Hit("a.py", 0.08), _Hit("b.py", 0.02), _Hit("memo.md", 0.05)]
+    files = [RankedFile("b.py", 1.0), RankedFile("a.py", 0.6)]
+    ordered = order_by_files(hits, files)
+    assert [h.path for h in ordered][:2] == ["b.py", "a.py"]
+    # Ranked files' hits are rescaled into the best such hit's score; others keep theirs.
+    assert max(h.score for h in ordered) <= 0.09
+    assert next(h for h in ordered if h.path == "memo.md").score == 0.05
+
+
+def test_spread_halves_each_further_chunk_of_a_file() -> None:
+    hits = [_Hit("a.py", 1.0), _Hit("a.py", 0.9), _Hit("a.py", 0.8), _Hit("b.py", 0.4)]
+    ordered = spread_over_files(hits)
+    assert [(h.path, round(h.score, 3)) for h in ordered] == [
+        ("a.py", 1.0),
+        ("a.py", 0.45),
+        ("b.py", 0.4),
+        ("a.py", 0.2),
+    ]
