@@ -40,6 +40,8 @@ from kenning.index.db import get_meta
 from kenning.index.terms import query_terms
 
 DEFAULT_BUDGET = 2000
+# Expansions rank below the best chunk of this many of the code search's best files.
+LEAD_FILES = 3
 MAX_REQUEST_CHARS = 20_000
 
 
@@ -338,10 +340,16 @@ class BriefEngine:
         """Add what the plan's expansions find (callers, tests, recent decisions, docs).
 
         Expanded hits rank just below what the request names outright, so the plan's quotas
-        decide how many of them fit.
+        decide how many of them fit; when the code search ranked files, below the best chunk of
+        each of its first `LEAD_FILES` files too (direct evidence before graph guesses).
         """
         found = run_expansions(self.retriever, expand, mentions, files, paths_in_play)
         top = max((h.score for h in code_hits), default=1.0)
+        if self.retriever.ranked_files:
+            firsts = list({h.path: h.score for h in reversed(code_hits)}.values())
+            firsts.sort(reverse=True)
+            if len(firsts) >= LEAD_FILES:
+                top = firsts[LEAD_FILES - 1] / 0.9 * 0.999
         have = {h.chunk_id: h for h in code_hits}
         for n, hit in enumerate(found.code):
             score = top * 0.9 - 0.001 * n
