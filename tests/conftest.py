@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +23,39 @@ def kenning_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("KENNING_SOURCE", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
+
+
+CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[CALL_REPORT] = report
+
+
+@pytest.fixture
+def fuzz_cases(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
+    """A counter a fuzz test bumps once per generated case ("cases") and for what it saw.
+
+    With `KENNING_FUZZ_REPORT` set (bench/stress.py does), the counts and whether the test
+    failed are appended there as one JSON line per surface.
+    """
+    counts: Counter[str] = Counter()
+    yield counts
+    target = os.environ.get("KENNING_FUZZ_REPORT")
+    if target:
+        report = request.node.stash.get(CALL_REPORT, None)
+        line = {
+            "surface": request.node.name,
+            "cases": counts.pop("cases", 0),
+            "failures": int(report is None or report.failed),
+            "seen": dict(counts),
+        }
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ in-memory client (the real server object, the real tools)."""
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ def _snapshot(root: Path) -> dict[str, float]:
     }
 
 
-def test_every_tool_survives_malformed_arguments(sample: Path) -> None:
+def test_every_tool_survives_malformed_arguments(sample: Path, fuzz_cases: Counter[str]) -> None:
     before = _snapshot(sample)
     service = KenningService(sample, vectors=False)
     server = build_server(service)
@@ -106,11 +107,13 @@ def test_every_tool_survives_malformed_arguments(sample: Path) -> None:
         async with Client(server, read_timeout_seconds=120) as client:
             for _ in range(1200):
                 tool, args = _case(rng)
+                fuzz_cases["cases"] += 1
                 with anyio.fail_after(60):
                     result = await client.call_tool(tool, args)
                 text = " ".join(getattr(c, "text", "") for c in result.content)
                 if result.is_error:
                     outcomes["error"] += 1
+                    fuzz_cases["tool errors"] += 1
                     assert text.strip(), f"{tool}({args}) failed with no message"
                     assert "Traceback" not in text
                     # A clear error: the SDK's argument validation or kenning's own message,

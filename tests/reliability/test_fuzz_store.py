@@ -6,6 +6,7 @@ repeatable.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,10 @@ yaml_ish = st.one_of(
 
 @FUZZ
 @given(text=yaml_ish)
-def test_parsing_any_text_gives_a_memory_or_a_format_error(text: str) -> None:
+def test_parsing_any_text_gives_a_memory_or_a_format_error(
+    fuzz_cases: Counter[str], text: str
+) -> None:
+    fuzz_cases["cases"] += 1
     path = Path("/store/memories/rule/fuzz.md")
     try:
         memory = parse_memory(text, path)
@@ -89,11 +93,13 @@ def test_parsing_any_text_gives_a_memory_or_a_format_error(text: str) -> None:
 )
 def test_add_either_writes_inside_the_store_or_refuses_cleanly(
     tmp_path_factory: pytest.TempPathFactory,
+    fuzz_cases: Counter[str],
     text: str,
     kind: str,
     title: str | None,
     scope: list[str],
 ) -> None:
+    fuzz_cases["cases"] += 1
     root = tmp_path_factory.mktemp("store")
     store = MemoryStore(root / "project", root / "personal")
     try:
