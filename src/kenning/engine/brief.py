@@ -83,6 +83,8 @@ class BriefEngine:
         self.scoped_rules: list[ScopedRule] = []
         self._labels: dict[str, tuple[str, str]] = {}
         self._rule_windows: dict[str, Window] = {}
+        self._rule_globs: list[str] = []
+        self._glob_hits: dict[str, frozenset[str]] = {}
 
     def refresh(self) -> None:
         generation = get_meta(self.db, "generation", "0")
@@ -103,6 +105,8 @@ class BriefEngine:
                 windows[ref] = window_of_json(data)
         self.scoped_rules = rules
         self._rule_windows = windows
+        self._rule_globs = sorted({glob for rule in rules for glob in rule.scope})
+        self._glob_hits = {}
 
     def link(self, request: str) -> list[Mention]:
         self.refresh()
@@ -113,16 +117,28 @@ class BriefEngine:
         self.refresh()
         out: list[tuple[ScopedRule, str, str]] = []
         now = time.time()
+        matched = [self._globs_matching(path) for path in paths]
         for rule in self.scoped_rules:
             window = self._rule_windows.get(rule.ref)
             if window is not None and window.state(now) != "live":
                 continue
-            for path in paths:
-                glob = next((g for g in rule.scope if scope_matches(g, path)), None)
+            for path, globs in zip(paths, matched, strict=True):
+                glob = next((g for g in rule.scope if g in globs), None)
                 if glob:
                     out.append((rule, glob, path))
                     break
         return out
+
+    def _globs_matching(self, path: str) -> frozenset[str]:
+        """The scope globs (of all rules) that cover `path`, remembered per index generation:
+        hundreds of rules share far fewer globs, and a brief's paths recur across requests."""
+        found = self._glob_hits.get(path)
+        if found is None:
+            if len(self._glob_hits) > 4096:
+                self._glob_hits.clear()
+            found = frozenset(g for g in self._rule_globs if scope_matches(g, path))
+            self._glob_hits[path] = found
+        return found
 
     def brief(
         self,

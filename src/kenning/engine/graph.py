@@ -14,6 +14,8 @@ import numpy as np
 
 from kenning.index.db import get_meta
 
+# Rank below this (of a total of 1) is not spread further: it cannot reach a top result.
+PUSH_FLOOR = 1e-6
 EDGE_WEIGHTS = {"import": 1.0, "cochange": 0.6, "mention": 1.2, "supersedes": 0.5, "contains": 0.8}
 
 
@@ -27,37 +29,44 @@ class Graph:
         self.src = np.zeros(0, dtype=np.int64)
         self.dst = np.zeros(0, dtype=np.int64)
         self.weight = np.zeros(0, dtype=np.float64)
+        self.indptr = np.zeros(1, dtype=np.int64)
         # The last answer: a brief ranks code and then memories from the same seeds, and one
         # PageRank over a large graph costs far more than the rest of the graph stage.
-        self._last: tuple[object, dict[str, float]] | None = None
+        self._last: tuple[object, np.ndarray | None] | None = None
 
     def refresh(self, db: sqlite3.Connection) -> None:
         generation = f"{get_meta(db, 'generation', '0')}:{get_meta(db, 'cochange_head', '')}"
         if generation == self.generation:
             return
         self.generation = generation
+        self._last = None
         index: dict[str, int] = {}
-        src: list[int] = []
-        dst: list[int] = []
-        weight: list[float] = []
+        ends: list[int] = []
+        kinds: list[float] = []
+        counts: list[float] = []
         for a, b, kind, w in db.execute("SELECT src, dst, kind, weight FROM edges"):
-            ia = index.setdefault(a, len(index))
-            ib = index.setdefault(b, len(index))
-            base = EDGE_WEIGHTS.get(kind, 0.5) * (1.0 + np.log1p(w - 1.0) if w > 1 else 1.0)
-            src += [ia, ib]
-            dst += [ib, ia]
-            weight += [base, base]
+            ends.append(index.setdefault(a, len(index)))
+            ends.append(index.setdefault(b, len(index)))
+            kinds.append(EDGE_WEIGHTS.get(kind, 0.5))
+            counts.append(w)
         self.index = index
         self.nodes = list(index)
-        self.src = np.asarray(src, dtype=np.int64)
-        self.dst = np.asarray(dst, dtype=np.int64)
-        w_arr = np.asarray(weight, dtype=np.float64)
-        out_sum = (
-            np.bincount(self.src, weights=w_arr, minlength=len(index)) if len(index) else w_arr
+        pairs = np.asarray(ends, dtype=np.int64).reshape(-1, 2)
+        times = np.asarray(counts, dtype=np.float64)
+        base = np.asarray(kinds, dtype=np.float64) * np.where(
+            times > 1, 1.0 + np.log1p(np.maximum(times, 1.0) - 1.0), 1.0
         )
-        self.weight = (
-            w_arr / np.where(out_sum[self.src] > 0, out_sum[self.src], 1.0) if len(w_arr) else w_arr
-        )
+        # Symmetric: each edge both ways, then sorted by source so that the out-edges of any
+        # set of nodes are a few slices (`_pagerank` walks only the edges of ranked nodes).
+        src = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        w_arr = np.concatenate([base, base])
+        order = np.argsort(src, kind="stable")
+        self.src, self.dst, w_arr = src[order], dst[order], w_arr[order]
+        n = len(index)
+        out_sum = np.bincount(self.src, weights=w_arr, minlength=n)
+        self.weight = w_arr / np.where(out_sum[self.src] > 0, out_sum[self.src], 1.0)
+        self.indptr = np.concatenate([[0], np.cumsum(np.bincount(self.src, minlength=n))])
 
     def personalized_pagerank(
         self, seeds: dict[str, float], alpha: float = 0.8, iterations: int = 16
@@ -66,14 +75,37 @@ class Graph:
 
         The returned dict is shared with the next call for the same seeds: do not modify it.
         """
+        rank = self._ranks(seeds, alpha, iterations)
+        if rank is None:
+            return {}
+        nonzero = np.nonzero(rank > 1e-6)[0]
+        return {self.nodes[i]: float(rank[i]) for i in nonzero}
+
+    def top(
+        self, seeds: dict[str, float], n: int, alpha: float = 0.8, iterations: int = 16
+    ) -> list[tuple[str, float]]:
+        """The `n` best-scored nodes, best first: ranked in numpy, not by sorting every reached
+        node in Python (at 10k files a brief's seeds reach ~20k nodes)."""
+        rank = self._ranks(seeds, alpha, iterations)
+        if rank is None or n <= 0:
+            return []
+        live = np.nonzero(rank > 1e-6)[0]
+        if len(live) > n:
+            live = live[np.argpartition(-rank[live], n - 1)[:n]]
+        live = live[np.argsort(-rank[live], kind="stable")]
+        return [(self.nodes[i], float(rank[i])) for i in live]
+
+    def _ranks(self, seeds: dict[str, float], alpha: float, iterations: int) -> np.ndarray | None:
         key = (self.generation, tuple(sorted(seeds.items())), alpha, iterations)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        scores = self._pagerank(seeds, alpha, iterations)
-        self._last = (key, scores)
-        return scores
+        rank = self._pagerank(seeds, alpha, iterations)
+        self._last = (key, rank)
+        return rank
 
-    def _pagerank(self, seeds: dict[str, float], alpha: float, iterations: int) -> dict[str, float]:
+    def _pagerank(
+        self, seeds: dict[str, float], alpha: float, iterations: int
+    ) -> np.ndarray | None:
         n = len(self.nodes)
         start = np.zeros(n, dtype=np.float64)
         for node, value in seeds.items():
@@ -82,11 +114,20 @@ class Graph:
                 start[i] += value
         total = start.sum()
         if n == 0 or total <= 0:
-            return {}
+            return None
         start /= total
         rank = start.copy()
         for _ in range(iterations):
-            spread = np.bincount(self.dst, weights=rank[self.src] * self.weight, minlength=n)
+            # Only nodes holding some rank spread it: the walk stays near the seeds instead of
+            # touching every edge of the index (~500k at 10k files) sixteen times.
+            active = np.flatnonzero(rank > PUSH_FLOOR)
+            first = self.indptr[active]
+            sizes = self.indptr[active + 1] - first
+            edges = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+            spread = np.bincount(
+                self.dst[edges],
+                weights=np.repeat(rank[active], sizes) * self.weight[edges],
+                minlength=n,
+            )
             rank = (1 - alpha) * start + alpha * spread
-        nonzero = np.nonzero(rank > 1e-6)[0]
-        return {self.nodes[i]: float(rank[i]) for i in nonzero}
+        return rank
