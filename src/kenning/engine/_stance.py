@@ -1,0 +1,675 @@
+"""What a memory settles: the things it rules out, chooses, requires or fixes to one value.
+
+The reading half of conflict detection (`kenning.engine.conflicts` is the matching half). A
+memory's title and text are cut into sentences; each sentence is read for prohibitions ("never",
+"ruled out", "we chose A over B", "A instead of B", "X was dropped"), requirements ("every
+consumer dedupes on event_id"), things that must be done to some data ("hash emails ..."), files
+it freezes, and exclusive values (weekdays, regions, case styles, durations, times of day). The
+result is a `Stance`, cached per (title, text): memories repeat across requests.
+
+Words are compared after `_norm` (lowercase, light stemming, synonyms) and `variants_of`
+(identifier parts, implied words), the same on the memory side and the request side.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+from kenning.index.terms import STOP_WORDS, split_identifier
+
+# ---- vocabulary ------------------------------------------------------------------------------
+
+GENERIC = frozenset(
+    """use used uses using code file files function functions thing things way new old data value
+    values call calls run time times make change test code-path one two always also any every
+    each other more less only directly direct raw plain own custom extra hand-rolled just
+    bring back add adding added introduce allowed allow build building anything something
+    instead rather than anywhere there here ever yet again still same our your their its
+    sdk agent library lib package framework tool service api client module layer approach
+    without first do doing done need needs needed should must may can inline require requires
+    required""".split()
+)
+# Words that are the same thing for conflict purposes (lowercase), on both sides.
+SYNONYMS: dict[str, str] = {
+    "mongo": "mongodb",
+    "k8s": "kubernetes",
+    "kube": "kubernetes",
+    "postgresql": "postgres",
+    "moment.js": "moment",
+    "momentjs": "moment",
+    "rtk": "redux",
+    "jwts": "jwt",
+    "pii": "personal",
+}
+# What a word in a request or a diff also counts as (one way: a ban on `print()` is not a ban
+# on logging, but `print(email)` does log an email).
+IMPLIES: dict[str, str] = {
+    "opensearch": "elasticsearch",
+    "ddtrace": "datadog",
+    "@data": "lombok",
+    "@builder": "lombok",
+    "@getter": "lombok",
+    "@setter": "lombok",
+    "@value": "lombok",
+    "@requiredargsconstructor": "lombok",
+    "@allargsconstructor": "lombok",
+    "@noargsconstructor": "lombok",
+    "@slf4j": "lombok",
+    "@tostring": "lombok",
+    "@equalsandhashcode": "lombok",
+    "eks": "kubernetes",
+    "gke": "kubernetes",
+    "aks": "kubernetes",
+    "print": "log",
+    "printf": "log",
+    "println": "log",
+    "console.log": "log",
+    "logger": "log",
+    "logging": "log",
+    "email": "personal",
+    "phone": "personal",
+    "unittest.mock": "mock",
+    "mock.patch": "mock",
+    "public": "edge",
+    "external": "edge",
+}
+# Mutually exclusive values: a memory that settles on one makes a request for another a conflict.
+CATEGORIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "case style": {
+        "snake_case": (r"\bsnake[_ -]?case\b",),
+        "camelCase": (r"\bcamel[_ -]?case\b",),
+        "PascalCase": (r"\bpascal[_ -]?case\b",),
+        "kebab-case": (r"\bkebab[_ -]?case\b",),
+    },
+    "pagination": {
+        "cursor": (r"\bcursors?\b",),
+        "offset": (r"\boffset\b", r"[?&]page=", r"\bper_page\b", r"\bpage numbers?\b"),
+    },
+    "deletion": {
+        "hard delete": (r"\bhard[ -]delet", r"\breally delete"),
+        "soft delete": (r"\bsoft[ -]delet", r"\bdeleted_at\b", r"\bis_deleted\b"),
+    },
+    "region": {},  # filled from the text: AWS-style region names
+}
+_REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il)-(?:north|south|east|west|central)\w*-\d\b")
+_WEEKDAYS = {
+    "monday": ("monday", "mondays", "mon"),
+    "tuesday": ("tuesday", "tuesdays", "tue", "tues"),
+    "wednesday": ("wednesday", "wednesdays", "wed"),
+    "thursday": ("thursday", "thursdays", "thu", "thurs"),
+    "friday": ("friday", "fridays", "fri"),
+    "saturday": ("saturday", "saturdays", "sat"),
+    "sunday": ("sunday", "sundays", "sun"),
+}
+DAY_OF = {alias: day for day, aliases in _WEEKDAYS.items() for alias in aliases}
+_DURATION = re.compile(
+    r"\b(\d+(?:\.\d+)?)\s*-?\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)\b"
+)
+_ONE_UNIT = re.compile(r"\b(?:every|each|per|once an?)\s+(second|minute|hour|day|week)\b")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+# ---- sentence patterns -----------------------------------------------------------------------
+
+# Sentences end at . ! ? ; or a paragraph or list break: Markdown memories are hard-wrapped,
+# so a single newline is not a boundary.
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n+|\n(?=\s*(?:[-*+>#]|\d+\.)\s)|:\s+(?=[A-Z])")
+_PROHIBIT = re.compile(
+    r"\b(?:never|don't|do not|dont|must not|mustn't|should not|shouldn't|cannot|can't|avoid|"
+    r"no longer|not allowed|forbidden|banned?|ruled out|rule out|rejected|we did not|"
+    r"we deliberately did not|did not|instead of|rather than|not use|stop using|moved off|"
+    r"move off|migrated off|replaces|replaced|not|(?<!has )(?<!have )(?<!had )no)\b",
+    re.IGNORECASE,
+)
+_CHOSE_OVER = re.compile(
+    r"\b(?:chose|choose|picked|prefer|went with|use|using|selected)\s+(.{1,60}?)\s+over\s+"
+    r"(.{1,80}?)(?=[(;:.]|$)",
+    re.IGNORECASE,
+)
+_AFTER_BANNED = re.compile(
+    r"([\w .+#/'-]{2,60}?)\s+(?:was|were|is|are|got|has been|have been)\s+(?:ruled out|rejected|"
+    r"dropped|banned|deprecated|forbidden|not allowed|not used|removed)",
+    re.IGNORECASE,
+)
+_TITLE_NOT = re.compile(r"^(.{2,60}?),\s*not\s+(.{2,80})$", re.IGNORECASE)
+_NEEDS_DECISION = re.compile(
+    r"\b([\w-]+(?:ing)?)\s+(?:\w+\s+){0,2}needs? a new (?:decision|adr)\b", re.IGNORECASE
+)
+_ONLY_IN = re.compile(
+    r"([\w:.+ -]{2,40}?)\s+(?:(?:is|are)\s+)?(?:(?:allowed|permitted|used)\s+)?only\s+"
+    r"(?:in|at|on|inside)\s+(.+?)(?=;|\.\s|\.$|$)",
+    re.IGNORECASE,
+)
+_ASK_BEFORE = re.compile(
+    r"\bask\b[^.;]*?\bbefore\s+(?:adding|changing|editing|touching)\s+(?:anything\s+|"
+    r"something\s+)?(?:to|in)\s+([^;]+?)(?=[;]|\.\s|\.$|,\s+including|$)",
+    re.IGNORECASE,
+)
+_EXCEPT = re.compile(
+    r"\b([\w-]+)\s+(?:is|are)\s+(?:allowed|fine|ok|okay|permitted)\s+(?:for|in)\s+"
+    r"(.+?)\s+only\b",
+    re.IGNORECASE,
+)
+_WITHOUT = re.compile(r"\bwithout\s+(?:a |an |the )?([\w -]{3,40})", re.IGNORECASE)
+_FREEZES = re.compile(
+    r"\b(?:never|don't|do not)\s+(?:edit|modify|change|rewrite)\b|\bfrozen\b|"
+    r"\bimmutable\b|\bappend-only\b.*\bmigration",
+    re.IGNORECASE,
+)
+# "Hash emails and phone numbers before they reach the warehouse": a rule that says what must be
+# done to some things. A change in its scope that names the things and not the verb breaks it.
+_MUST_DO = re.compile(
+    r"^(hash|encrypt|sign|validate|sanitize|sanitise|escape|redact|mask|anonymi[sz]e|"
+    r"pseudonymi[sz]e)\s+(.+?)(?=\s+(?:before|when|with|in|on|at|so)\b|[;.]|$)",
+    re.IGNORECASE,
+)
+_REQUIRES = re.compile(r"\b(?:every|all|must|always|each)\b|^(?:use|return|pass)\b", re.IGNORECASE)
+_CUT = re.compile(
+    r"[;:]|\((?!\))|(?<!\()\)|\s(?:because|since|as|so|but|after|until|when|unless|which|that|for|to|in|on|at|"
+    r"inside|within|from|per|between|without|through|by)\s|\s-\s|$",
+    re.IGNORECASE,
+)
+_PLACES = re.compile(r",|\s+or\s+|\s+and\s+", re.IGNORECASE)
+_SPLIT_ITEMS = re.compile(r",|\s+or\s+|\s+and\s+|\s+nor\s+|/", re.IGNORECASE)
+REPLACEMENT = re.compile(r"\b(?:replac\w*|supersed\w*|moved off|instead of|switched)\b", re.I)
+
+_TOKEN = re.compile(
+    r"@?[A-Za-z0-9_]+(?:[.+#/-][A-Za-z0-9_]+)*(?:\(\))?|[\^~]|(?<=\.)\*", re.IGNORECASE
+)
+_SELECT_STAR = re.compile(r"\bselect\s+(?:\w+\.)?\*|,\s*\w+\.\*", re.IGNORECASE)
+
+# ---- words -----------------------------------------------------------------------------------
+
+
+def _stem(word: str) -> str:
+    """A light stemmer: caches/cache, deleted/deletes/delete, retries/retry map together."""
+    if word in ("ids", "ips", "urls", "uris"):
+        return word[:-1]
+    if not word.isalpha() or len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif re.search(r"(?:s|x|ch|sh|z)es$", word):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    elif word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+        if re.search(r"([^aeiouls])\1$", word):
+            word = word[:-1]  # formatting → format, logging → log
+    elif word.endswith("ed") and len(word) > 4:
+        word = word[:-2]
+        if re.search(r"([^aeiouls])\1$", word):
+            word = word[:-1]
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def _norm(word: str, exact: bool = False) -> str:
+    word = word.lower().strip("-.")
+    word = SYNONYMS.get(word, word)
+    if exact:
+        return word
+    stemmed = _stem(word)
+    return SYNONYMS.get(stemmed, stemmed)
+
+
+def variants_of(raw: str) -> set[str]:
+    """A token and the words inside it: `orderRepository` → order, repository, orderrepository.
+
+    Also the unstemmed spelling, and what the word implies (`print` → log).
+    """
+    out = {_norm(raw), _norm(raw, exact=True)}
+    low = raw.lower()
+    bare = low[:-2] if low.endswith("()") else low
+    out.add(_norm(bare))
+    for piece in re.split(r"[./+#:]", raw):
+        if not piece:
+            continue
+        out.add(_norm(piece))
+        for part in split_identifier(piece.replace("-", "_")):
+            out.add(_norm(part))
+        if "-" in piece:
+            out.add(_norm(piece.replace("-", " ").replace(" ", "")))
+    out.add(_norm(raw.replace("-", "")))
+    implied = {IMPLIES[w] for w in out if w in IMPLIES}
+    bare_low = bare.strip("-.")
+    if bare_low in IMPLIES:
+        implied.add(IMPLIES[bare_low])
+    out |= implied | {_norm(w) for w in implied}
+    return {w for w in out if w}
+
+
+def _prepare(text: str) -> str:
+    return _SELECT_STAR.sub(" select_star ", text)
+
+
+def tokens_of(text: str) -> list[tuple[int, str]]:
+    return [(m.start(), m.group(0)) for m in _TOKEN.finditer(_prepare(text))]
+
+
+def bag_of(text: str) -> set[str]:
+    out: set[str] = set()
+    for _, raw in tokens_of(text):
+        out |= variants_of(raw)
+    return out
+
+
+def key_words(phrase: str, exact: bool = False) -> tuple[str, ...]:
+    words: list[str] = []
+    for _, raw in tokens_of(phrase):
+        low = raw.lower()
+        short = len(low) <= 2 and low not in ("^", "~") and not raw.isupper()
+        if low in STOP_WORDS or low in GENERIC or short:
+            continue
+        # `print()` is print; `datetime.now()` stays a call with no arguments.
+        bare = raw[:-2] if raw.endswith("()") and "." not in raw else raw
+        norm = _norm(bare, exact)
+        if norm in GENERIC or norm in STOP_WORDS:
+            continue
+        words.append(norm)
+    return tuple(dict.fromkeys(words))
+
+
+# ---- reading a memory ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ban:
+    """Something a memory rules out.
+
+    `words` are its key words; a request or diff matches when it has the `verb` (if any) and
+    each of the `phrases` written together (words at most two tokens apart, in order).
+    `unless`: a precondition that, when the request says it is met, lifts the ban;
+    `except_for`: contexts the memory allows ("floats are allowed for display only");
+    `allowed_in`: the only places the thing may appear.
+    """
+
+    words: tuple[str, ...]
+    sentence: str
+    unless: tuple[str, ...] = ()
+    allowed_in: tuple[str, ...] = ()
+    verb: str | None = None
+    phrases: tuple[tuple[str, ...], ...] = ()
+    except_for: tuple[str, ...] = ()
+
+
+def _ban(
+    item: str,
+    sentence: str,
+    exact: bool = False,
+    unless: tuple[str, ...] = (),
+    allowed_in: tuple[str, ...] = (),
+) -> Ban | None:
+    """A Ban from one prohibited item ("log session ids", "shipping torch", "gin")."""
+    parts = item.split()
+    if not parts:
+        return None
+    first = parts[0].lower()
+    verb: str | None = None
+    words = list(key_words(item, exact))
+    if len(parts) > 1 and first in _LIGHT_VERBS:
+        words = list(key_words(" ".join(parts[1:]), exact)) or words  # "call fetch directly"
+    elif len(parts) > 1 and first in _VERBS:
+        # "UPDATE ledger entries": the verb must be there too, the object written together.
+        verb, words = _norm(first), list(key_words(" ".join(parts[1:]), exact))
+    elif len(parts) > 1 and first.endswith("ing") and first not in _KEEP_ING:
+        words = list(key_words(" ".join(parts[1:]), exact)) or words  # "shipping torch"
+    if not words:
+        if verb is None:
+            return None
+        words = [verb]
+        verb = None
+    lead = [verb] if verb is not None else []
+    return Ban(
+        tuple(lead + words),
+        sentence,
+        unless,
+        allowed_in,
+        verb,
+        (tuple(words),),
+    )
+
+
+@dataclass(frozen=True)
+class Stance:
+    """What one memory settles: bans, what it chose, requirements, durations, weekdays,
+    times of day, and code shapes its scope must have."""
+
+    bans: tuple[Ban, ...]
+    chosen: frozenset[str]
+    freezes: str | None
+    requires: tuple[tuple[frozenset[str], str], ...]
+    must_do: tuple[tuple[str, tuple[tuple[str, ...], ...], str], ...]
+    durations: tuple[tuple[float, frozenset[str], str], ...]
+    weekdays: tuple[frozenset[str], str] | None
+    categories: tuple[tuple[str, frozenset[str], str], ...]
+    clock_times: tuple[tuple[float, frozenset[str], str], ...] = ()
+    shapes: tuple[tuple[str, str], ...] = ()  # (name in SHAPES, sentence)
+
+
+def _items(tail: str) -> list[str]:
+    """Coordinated items of a prohibited phrase; a lone verb shares the last item's object."""
+    tail = _CUT.split(tail, maxsplit=1)[0] if tail else ""
+    parts: list[str] = []
+    for part in _SPLIT_ITEMS.split(tail):
+        part = part.strip()
+        if not part:
+            continue
+        first = part.split()[0].lower()
+        if parts and (first in _CLAUSE_START or len(part.split()) > 5):
+            break  # ", we ..." / ", so ...": the list has ended
+        parts.append(part)
+    if len(parts) >= 2:
+        last = parts[-1].split()
+        if len(last) >= 2:
+            head, rest = last[0], " ".join(last[1:])
+            for i, part in enumerate(parts[:-1]):
+                # "UPDATE or DELETE ledger entries": UPDATE is a verb of the same object.
+                if " " not in part and part.lower().rstrip("s") in _VERBS:
+                    parts[i] = f"{part} {rest}"
+            if head.lower().rstrip("s") in _VERBS:
+                parts[-1] = f"{head} {rest}"
+        first = parts[0].split()
+        if len(first) >= 2 and first[0].lower() in _VERBS:
+            # "log session ids, tokens or passwords": the verb governs every item.
+            for i in range(1, len(parts)):
+                if parts[i].split()[0].lower() not in _VERBS:
+                    parts[i] = f"{first[0]} {parts[i]}"
+    return parts
+
+
+# Verbs that say nothing about what is banned: "never call fetch directly" bans fetch.
+_LIGHT_VERBS = frozenset("call use run add write put set get touch do make import install".split())
+_KEEP_ING = frozenset(("logging", "caching", "mocking", "polling", "tracking", "sharding"))
+_CLAUSE_START = frozenset(
+    "we it they use so which that this but because then i you he she there".split()
+)
+_VERBS = frozenset(
+    """update delete edit change remove create insert call log write read modify store send
+    return put set get run touch commit push merge import install skip sleep mock patch
+    catch raise throw force-push rename drop alter truncate""".split()
+)
+
+
+def _bans_in(sentence: str) -> list[Ban]:
+    bans: list[Ban] = []
+    clean = sentence.strip(" -*#>\t")
+    # "We ruled out Celery (and RQ, Dramatiq, ...)": a parenthesis that continues the list.
+    clean = re.sub(r"\s*\((?:and|or|e\.g\.|eg|including|incl\.|like)\s+([^()]*)\)", r", \1", clean)
+
+    def add(phrase: str, unless: tuple[str, ...] = (), allowed_in: tuple[str, ...] = ()) -> None:
+        # `httpx/requests`: names of libraries or calls, matched as spelled (no stemming).
+        exact = bool(re.search(r"\w/\w", phrase))
+        for item in _items(phrase):
+            ban = _ban(item, clean, exact, unless, allowed_in)
+            if ban is not None:
+                bans.append(ban)
+
+    unless: tuple[str, ...] = ()
+    found = _WITHOUT.search(clean)
+    if found and _PROHIBIT.search(clean[: found.start()]):
+        unless = key_words(found.group(1))
+        clean_for_bans = clean[: found.start()]
+    else:
+        clean_for_bans = clean
+    for match in _CHOSE_OVER.finditer(clean_for_bans):
+        add(match.group(2))
+    for match in _AFTER_BANNED.finditer(clean_for_bans):
+        words = key_words(match.group(1))[-3:]
+        if words:
+            bans.append(Ban(words, clean, unless, phrases=(words,)))
+    for match in _NEEDS_DECISION.finditer(clean_for_bans):
+        add(match.group(1))
+    for match in _ONLY_IN.finditer(clean_for_bans):
+        # "anyhow is allowed only in src/main.rs", "REST only at the edge": the thing is the
+        # last words before "only", the places are what follows.
+        subject = re.split(r"[,;:]|\bto\b", match.group(1))[-1]
+        words = key_words(subject)[-2:]
+        places = tuple(p.strip() for p in _PLACES.split(match.group(2)) if p.strip())
+        if words and places:
+            bans.append(Ban(words, clean, (), places, phrases=(words,)))
+    for match in _ASK_BEFORE.finditer(clean):
+        # "Ask before adding anything to pyproject.toml or package.json": the files are guarded.
+        for place in _PLACES.split(match.group(1)):
+            name = PurePosixPath(place.strip().strip("`")).name.lower()
+            if not name:
+                continue
+            stem = name.rsplit(".", 1)[0]
+            key = stem if stem not in GENERIC and len(stem) > 3 else name
+            bans.append(Ban((key,), clean, ("ask",), phrases=((key,),)))
+    for match in _PROHIBIT.finditer(clean_for_bans):
+        word = match.group(0).lower()
+        if word in ("not", "no") and re.match(r"\s*(?:yet|longer|more)\b", clean[match.end() :]):
+            continue
+        tail = clean_for_bans[match.end() :]
+        if word in ("replaces", "replaced") and re.match(r"\s*(?:the|a|an)\b", tail, re.I):
+            # "Replaces the Celery decision": the replaced choice is read from that memory.
+            tail = re.sub(r"\b(?:decision|choice|policy)\b.*", "", tail, flags=re.I)
+        add(tail, unless)
+    return bans
+
+
+def _title_bans(title: str) -> list[Ban]:
+    found = _TITLE_NOT.match(title.strip())
+    if not found:
+        return []
+    return [b for b in (_ban(i, title) for i in _items(found.group(2))) if b is not None]
+
+
+def _requirements(sentence: str) -> tuple[frozenset[str], str] | None:
+    if not _REQUIRES.search(sentence) or _PROHIBIT.search(sentence.split(";")[0]):
+        return None
+    code = [
+        raw
+        for _, raw in tokens_of(sentence)
+        if any(c in raw for c in "_.()+/") or re.search(r"[a-z][A-Z]", raw) or "-" in raw
+    ]
+    code = [c for c in code if not re.fullmatch(r"[\d/.-]+", c)]
+    if not code:
+        return None
+    words: set[str] = set()
+    for raw in code:
+        for piece in raw.split("/"):
+            low = piece.lower()
+            if low:
+                words.add(_norm(low[:-2] if low.endswith("()") else low))
+    return frozenset(words), sentence
+
+
+def durations_in(text: str) -> list[tuple[float, frozenset[str], str]]:
+    """(seconds, words around it, sentence); the sentence starts with `<=` or `>=` for
+    "5 minutes or less" / "at least 30 days"."""
+    out: list[tuple[float, frozenset[str], str]] = []
+    for sentence in _SENTENCE.split(text):
+        low = sentence.lower()
+        found = [
+            (m.start(), m.end(), float(m.group(1)) * _UNIT_SECONDS[m.group(2)[0]])
+            for m in _DURATION.finditer(low)
+        ]
+        found += [
+            (m.start(), m.end(), float(_UNIT_SECONDS[m.group(1)[0]]))
+            for m in _ONE_UNIT.finditer(low)
+        ]
+        for start, end, value in found:
+            before = sentence[max(0, start - 40) : start]
+            after = sentence[end : end + 25]
+            subject = frozenset(key_words(before)[-3:] + key_words(after)[:1])
+            bound = ""
+            if re.match(r"\s*(?:or less|or fewer|at most|max)", low[end:]) or re.search(
+                r"(?:at most|up to|no more than|max(?:imum)?)\s*$", low[:start]
+            ):
+                bound = "<="
+            elif re.match(r"\s*or (?:more|longer)", low[end:]) or re.search(
+                r"(?:at least|minimum|no less than)\s*$", low[:start]
+            ):
+                bound = ">="
+            out.append((value, subject, bound + sentence.strip()))
+    return out
+
+
+_CLOCK = re.compile(
+    r"\b(?:at\s+)?([01]?\d|2[0-3])(?::([0-5]\d)\s*(am|pm)?|\s*(am|pm))(?![\w:])", re.IGNORECASE
+)
+
+
+def clock_times_in(
+    text: str, with_sentence: bool = False
+) -> list[tuple[float, frozenset[str], str]]:
+    """(minutes after midnight, words just before it, sentence) for each time of day in `text`.
+
+    "02:00 UTC", "at 2am", "14:30": a memory that fixes when something runs, and a request
+    that names another time for the same thing, are read the same way.
+    """
+    out: list[tuple[float, frozenset[str], str]] = []
+    for sentence in _SENTENCE.split(text) if with_sentence else [text]:
+        for match in _CLOCK.finditer(sentence):
+            hours, minutes = int(match.group(1)), int(match.group(2) or 0)
+            half = (match.group(3) or match.group(4) or "").lower()
+            if half == "pm" and hours < 12:
+                hours += 12
+            elif half == "am" and hours == 12:
+                hours = 0
+            before = sentence[max(0, match.start() - 40) : match.start()]
+            subject = frozenset(key_words(before)[-3:])
+            out.append((float(hours * 60 + minutes), subject, sentence.strip()))
+    return out
+
+
+_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(\w+)\s*\((.*)\)\s*(->\s*[^:]+)?:", re.M)
+
+
+def _unannotated_def(added: str) -> str | None:
+    """A public Python `def` on one added line whose return or a parameter lacks a type."""
+    for match in _DEF.finditer(added):
+        name, params, returns = match.groups()
+        if name.startswith("_") and not name.startswith("__"):
+            continue
+        bare = [
+            p.split("=", 1)[0].strip()
+            for p in re.split(r",(?![^\[]*\])", params)
+            if p.strip() and p.strip() not in ("*", "/", "self", "cls")
+        ]
+        if not returns or any(":" not in p for p in bare):
+            return match.group(0).strip()
+    return None
+
+
+# Rules about the shape of code, checked on the lines a diff adds in the rule's scope:
+# name -> (what the rule's sentence says, the first added line that breaks it, if any).
+SHAPES: dict[str, tuple[re.Pattern[str], Callable[[str], str | None]]] = {
+    "type hints": (
+        re.compile(r"\b(?:type hints?|type annotations?|(?:fully )?annotated)\b", re.I),
+        _unannotated_def,
+    ),
+}
+
+
+def shape_violation(name: str, added: str) -> str | None:
+    """The first added line that breaks the code shape `name` of `SHAPES`, else None."""
+    found = SHAPES[name][1](added)
+    return found[:120] if found else None
+
+
+def _weekdays(text: str) -> tuple[frozenset[str], str] | None:
+    for sentence in _SENTENCE.split(text):
+        low = sentence.lower()
+        if not re.search(r"\bonly\b|\bwindows?\b", low):
+            continue
+        days = {DAY_OF[w] for w in re.findall(r"[a-z]+", low) if w in DAY_OF}
+        pairs = re.findall(r"\b([a-z]{3})/([a-z]{3})\b", low)
+        days |= {DAY_OF[w] for pair in pairs for w in pair if w in DAY_OF}
+        if days:
+            return frozenset(days), sentence.strip()
+    return None
+
+
+def category_values(text: str) -> dict[str, set[str]]:
+    low = text.lower()
+    out: dict[str, set[str]] = {}
+    for name, values in CATEGORIES.items():
+        for value, patterns in values.items():
+            if any(re.search(p, low) for p in patterns):
+                out.setdefault(name, set()).add(value)
+    regions = set(_REGION.findall(low))
+    if regions:
+        out["region"] = regions
+    return out
+
+
+@lru_cache(maxsize=8192)
+def stance(title: str, text: str) -> Stance:
+    """What a memory settles, read from its title and text (cached: memories repeat)."""
+    bans: list[Ban] = _title_bans(title)
+    requires: list[tuple[frozenset[str], str]] = []
+    must_do: list[tuple[str, tuple[tuple[str, ...], ...], str]] = []
+    shapes: list[tuple[str, str]] = []
+    freezes: str | None = None
+    for sentence in [title, *_SENTENCE.split(text)]:
+        sentence = sentence.strip()
+        if not sentence:
+            continue
+        bans += _bans_in(sentence)
+        action = _MUST_DO.match(sentence)
+        if action:
+            things = tuple(
+                w for w in (key_words(i) for i in _SPLIT_ITEMS.split(action.group(2))) if w
+            )
+            if things:
+                must_do.append((_norm(action.group(1)), things, sentence))
+        req = _requirements(sentence)
+        if req:
+            requires.append(req)
+        shapes += [(name, sentence) for name, (rule, _) in SHAPES.items() if rule.search(sentence)]
+        if freezes is None and _FREEZES.search(sentence):
+            freezes = sentence
+    merged: dict[tuple[str, ...], Ban] = {}
+    for ban in bans:
+        seen = merged.get(ban.words)
+        if seen is None:
+            merged[ban.words] = ban
+        elif seen.allowed_in and ban.allowed_in:
+            merged[ban.words] = replace(seen, allowed_in=seen.allowed_in + ban.allowed_in)
+        elif not ban.allowed_in or not seen.allowed_in:
+            # One sentence bans it everywhere: that wins over "only in".
+            keep = ban if not ban.allowed_in else seen
+            merged[ban.words] = replace(keep, unless=seen.unless or ban.unless, allowed_in=())
+    # "Floats are allowed for display formatting only": contexts where a ban does not apply.
+    for sentence in [title, *_SENTENCE.split(text)]:
+        for match in _EXCEPT.finditer(sentence):
+            thing, context = _norm(match.group(1)), key_words(match.group(2))
+            for key, ban in merged.items():
+                if thing in ban.words and context:
+                    merged[key] = replace(ban, except_for=ban.except_for + context)
+    bans = list(merged.values())
+    banned_words = {w for b in bans for w in b.words}
+    chosen = frozenset(key_words(title)) - banned_words
+    categories: list[tuple[str, frozenset[str], str]] = []
+    whole = f"{title}. {text}"
+    for name, values in category_values(whole).items():
+        banned_values = {v for v in values if set(key_words(v)) <= banned_words}
+        settled = values - banned_values
+        if settled:
+            categories.append((name, frozenset(settled), title))
+    return Stance(
+        tuple(bans),
+        chosen,
+        freezes,
+        tuple(requires),
+        tuple(must_do),
+        tuple(durations_in(whole)),
+        _weekdays(whole),
+        tuple(categories),
+        tuple(clock_times_in(whole, with_sentence=True)),
+        tuple(shapes),
+    )
+
+
+def prohibitions(text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """(sentence, prohibited words) for each prohibition in a memory's text."""
+    found = stance("", text)
+    return tuple((b.sentence, frozenset(b.words)) for b in found.bans)
