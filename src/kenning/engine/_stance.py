@@ -13,6 +13,7 @@ Words are compared after `_norm` (lowercase, light stemming, synonyms) and `vari
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ GENERIC = frozenset(
     each other more less only directly direct raw plain own custom extra hand-rolled just
     bring back add adding added introduce allowed allow build building anything something
     instead rather than anywhere there here ever yet again still same our your their its
-    sdk agent library lib package framework tool service api client module layer approach
+    sdk agent library lib package framework tool service api client module layer approach stack
     without first do doing done need needs needed should must may can inline require requires
     required""".split()
 )
@@ -62,6 +63,10 @@ IMPLIES: dict[str, str] = {
     "@tostring": "lombok",
     "@equalsandhashcode": "lombok",
     "eks": "kubernetes",
+    "elasticsearch": "elk",  # the ELK stack: Elasticsearch, Logstash, Kibana (and Beats)
+    "logstash": "elk",
+    "kibana": "elk",
+    "filebeat": "elk",
     "gke": "kubernetes",
     "aks": "kubernetes",
     "print": "log",
@@ -121,7 +126,9 @@ _PROHIBIT = re.compile(
     r"\b(?:never|don't|do not|dont|must not|mustn't|should not|shouldn't|cannot|can't|avoid|"
     r"no longer|not allowed|forbidden|banned?|ruled out|rule out|rejected|we did not|"
     r"we deliberately did not|did not|instead of|rather than|not use|stop using|moved off|"
-    r"move off|migrated off|replaces|replaced|not|(?<!has )(?<!have )(?<!had )no)\b",
+    r"move off|migrated off|replaces|replaced|stopped|decided against|opted against|"
+    r"voted against|decided not to|chose not to|(?<!was )(?<!were )(?<!is )(?<!are )dropped|"
+    r"got rid of|abandoned|not|(?<!has )(?<!have )(?<!had )no)\b",
     re.IGNORECASE,
 )
 _CHOSE_OVER = re.compile(
@@ -401,6 +408,9 @@ def _bans_in(sentence: str) -> list[Ban]:
     clean = sentence.strip(" -*#>\t")
     # "We ruled out Celery (and RQ, Dramatiq, ...)": a parenthesis that continues the list.
     clean = re.sub(r"\s*\((?:and|or|e\.g\.|eg|including|incl\.|like)\s+([^()]*)\)", r", \1", clean)
+    # "Heroku-specific config (Procfile release phases, Heroku add-ons)": a parenthesised list
+    # right after a banned thing gives examples of it, banned as well.
+    clean = re.sub(r"\s*\(([^()]*?,[^()]*?)\)", r", \1", clean)
 
     def add(phrase: str, unless: tuple[str, ...] = (), allowed_in: tuple[str, ...] = ()) -> None:
         # `httpx/requests`: names of libraries or calls, matched as spelled (no stemming).
@@ -420,9 +430,8 @@ def _bans_in(sentence: str) -> list[Ban]:
     for match in _CHOSE_OVER.finditer(clean_for_bans):
         add(match.group(2))
     for match in _AFTER_BANNED.finditer(clean_for_bans):
-        words = key_words(match.group(1))[-3:]
-        if words:
-            bans.append(Ban(words, clean, unless, phrases=(words,)))
+        subjects = _banned_subjects(match.group(1), clean_for_bans[: match.start()])
+        bans.extend(Ban(words, clean, unless, phrases=(words,)) for words in subjects)
     for match in _NEEDS_DECISION.finditer(clean_for_bans):
         add(match.group(1))
     for match in _ONLY_IN.finditer(clean_for_bans):
@@ -452,6 +461,32 @@ def _bans_in(sentence: str) -> list[Ban]:
             tail = re.sub(r"\b(?:decision|choice|policy)\b.*", "", tail, flags=re.I)
         add(tail, unless)
     return bans
+
+
+_VERSION = re.compile(r"v?\d+(?:\.\d+)*\+?")
+
+
+def _banned_subjects(subject: str, before: str) -> list[tuple[str, ...]]:
+    """Key words of each thing in "X and Y were dropped"; bare versions get their product.
+
+    "Python 3.10+; 3.8 and 3.9 are dropped" bans (python, 3.8) and (python, 3.9): a version
+    alone would match any number, so it takes the nearest product name written before it.
+    """
+    parts = [p for p in _SPLIT_ITEMS.split(subject) if p.strip()]
+    if len(parts) < 2:
+        words = key_words(subject)[-3:]
+        return [words] if words else []
+    product = [w for w in key_words(before) if not _VERSION.fullmatch(w)][-1:]
+    out: list[tuple[str, ...]] = []
+    for part in parts:
+        words = key_words(part)[-3:]
+        if words and all(_VERSION.fullmatch(w) for w in words):
+            if not product:
+                continue
+            words = (*product, *words)
+        if words:
+            out.append(words)
+    return out
 
 
 def _title_bans(title: str) -> list[Ban]:
@@ -495,13 +530,14 @@ def durations_in(text: str) -> list[tuple[float, frozenset[str], str]]:
             (m.start(), m.end(), float(_UNIT_SECONDS[m.group(1)[0]]))
             for m in _ONE_UNIT.finditer(low)
         ]
+        found += [(m.start(), m.end(), math.inf) for m in _FOREVER.finditer(low)]
         for start, end, value in found:
             before = sentence[max(0, start - 40) : start]
             after = sentence[end : end + 25]
             subject = frozenset(key_words(before)[-3:] + key_words(after)[:1])
             bound = ""
             if re.match(r"\s*(?:or less|or fewer|at most|max)", low[end:]) or re.search(
-                r"(?:at most|up to|no more than|max(?:imum)?)\s*$", low[:start]
+                r"(?:at most|up to|no more than|max(?:imum)?|within|under)\s*$", low[:start]
             ):
                 bound = "<="
             elif re.match(r"\s*or (?:more|longer)", low[end:]) or re.search(
@@ -509,6 +545,33 @@ def durations_in(text: str) -> list[tuple[float, frozenset[str], str]]:
             ):
                 bound = ">="
             out.append((value, subject, bound + sentence.strip()))
+    return out
+
+
+_FOREVER = re.compile(r"\b(?:forever|indefinitely|permanently|for good|never expires?)\b")
+# Durations written in code: `ttl=3600`, `max_age_seconds: 60`, `timedelta(hours=1)`.
+_CODE_DURATION = re.compile(
+    r"\b(?:(\w*?(?:ttl|max_?age|expires?_in|expiry|lifetime)\w*)|\w*?_(secs?|seconds|ms|"
+    r"millis|minutes|mins|hours|days))\s*[=:]\s*(\d+(?:\.\d+)?)\b(?!\s*[*/.])|"
+    r"\btimedelta\(\s*(weeks|days|hours|minutes|seconds)\s*=\s*(\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
+_CODE_UNIT = {"ms": 0.001, "millis": 0.001, "mins": 60.0, "minutes": 60.0, "hours": 3600.0}
+
+
+def code_durations_in(code: str) -> list[tuple[float, frozenset[str]]]:
+    """(seconds, key words of its line) for each duration a line of code sets."""
+    out: list[tuple[float, frozenset[str]]] = []
+    for line in code.splitlines():
+        for m in _CODE_DURATION.finditer(line):
+            if m.group(5):
+                unit = m.group(4).lower()
+                seconds = float(m.group(5)) * _UNIT_SECONDS.get(unit[0], 1)
+            else:
+                suffix = (m.group(2) or "").lower()
+                scale = _CODE_UNIT.get(suffix, 86400.0 if suffix == "days" else 1.0)
+                seconds = float(m.group(3)) * scale
+            out.append((seconds, frozenset(key_words(line))))
     return out
 
 

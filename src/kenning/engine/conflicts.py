@@ -36,6 +36,7 @@ against each active memory: the first that fires is that memory's reason.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from kenning.engine._stance import (
     bag_of,
     category_values,
     clock_times_in,
+    code_durations_in,
     durations_in,
     key_words,
     prohibitions,
@@ -89,8 +91,12 @@ _REMOVALS = re.compile(
     r"kill|purge|clean up|uninstall)\b",
     re.IGNORECASE,
 )
+# "X isn't", "the X leftovers", "X was dropped": the few words before are not asked for.
 _POST_NEGATORS = re.compile(
-    r"\b(?:isn't|aren't|wasn't|weren't|won't|leftovers?|remnants?|is gone|are gone)\b", re.I
+    r"\b(?:isn't|aren't|wasn't|weren't|won't|leftovers?|remnants?|is gone|are gone|"
+    r"(?:was|were|got|has been|have been) (?:replaced|dropped|removed|retired|deprecated|"
+    r"ruled out|rejected))\b",
+    re.I,
 )
 # "convert X to Y", "replace X with Y", "from X to Y", "swap X for Y": X is what goes away.
 _CONVERSION = re.compile(
@@ -106,6 +112,9 @@ _INFORMATIONAL = re.compile(
     r"to describe)\b",
     re.IGNORECASE,
 )
+# Only the start of a request is read: a pasted megabyte costs no more than this much text.
+MAX_REQUEST_CHARS = 20_000
+_HISTORY = re.compile(r"\b(?:the|our|that) (?:old|former|previous|earlier)\b", re.I)
 _REVIVAL = re.compile(
     r"\b(?:go back to|back to|revert to|bring back|again|like before|same as the old|as before|"
     r"restore)\b",
@@ -244,7 +253,7 @@ class RequestView:
 
     @classmethod
     def read(cls, request: str) -> RequestView:
-        text = request[:20_000]
+        text = request[:MAX_REQUEST_CHARS]
         tokens = tokens_of(text)
         negated_at: set[int] = set()
 
@@ -266,6 +275,11 @@ class RequestView:
                         negate(*clauses[n - 1])
                     continue
                 negate(start + match.start(1), start + match.end(1))
+        if not _REVIVAL.search(text):
+            # "the old Heroku review apps were handy": history named, not asked for again.
+            for match in _HISTORY.finditer(text):
+                after = [p for p, _ in tokens if p >= match.end()]
+                negated_at.update(after[:2])
         for sentence_start, sentence_end in _sentences(text):
             piece = text[sentence_start:sentence_end]
             for match in _REMOVALS.finditer(piece):
@@ -376,6 +390,8 @@ def _allowed_here(ban: Ban, files: Sequence[str], wanted: frozenset[str]) -> boo
 
 
 def _human(seconds: float) -> str:
+    if seconds == math.inf:
+        return "forever"
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
@@ -510,7 +526,8 @@ def _check_exclusive(m: _Subject, c: _Change) -> _Hit | None:
         wanted = {v for v in wanted if not _has(key_words(v), request.negated) or v in values}
         if wanted and not wanted & values:
             return "exclusive", sentence, ", ".join(sorted(wanted))
-    hit = _other_amount(found.durations, _seconds_of(request.text), request, _human)
+    amounts = _seconds_of(request.text) + code_durations_in(c.diff.added)
+    hit = _other_amount(found.durations, amounts, request, _human)
     if hit:
         return hit
     times = [(v, s) for v, s, _ in clock_times_in(request.text)]
