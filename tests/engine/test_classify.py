@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from kenning.engine import classify as classify_module
 from kenning.engine.classify import (
     CUE_NAMES,
     INTENTS,
+    MAX_CHARS,
     IntentModel,
     classify,
     cue_features,
@@ -92,10 +92,9 @@ def test_empty_or_binary_requests_have_no_intent_and_route_balanced(text: str) -
 
 def test_a_megabyte_request_is_read_only_up_to_its_first_characters() -> None:
     text = "fix the crash in the importer " + "x" * 1_000_000
-    started = time.perf_counter()
     intent = classify(text)
-    assert time.perf_counter() - started < 2.0
     assert intent.label == "fix"
+    assert intent == classify(text[:MAX_CHARS])
 
 
 def test_binary_noise_around_words_still_classifies() -> None:
