@@ -157,7 +157,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=RESULTS)
     parser.add_argument("--show-errors", action="store_true")
-    parser.add_argument("--split", choices=("dev", "holdout", "all", "blind", "blind2"), default="all")
+    parser.add_argument(
+        "--split", choices=("dev", "holdout", "all", "blind", "blind2"), default="all"
+    )
     args = parser.parse_args()
     rows = load(DATA)
     held = holdout_ids(rows)
