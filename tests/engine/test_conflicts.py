@@ -338,3 +338,45 @@ def test_a_duration_set_in_code_is_held_to_the_memory_bound() -> None:
     diff = "--- a/fx.py\n+++ b/fx.py\n@@ -1 +1,2 @@\n+_rates = TTLCache(maxsize=64, ttl={})\n"
     assert found("cache the FX rates", TTL, diff=diff.format(3600)) == ["ttl-1"]
     assert found("cache the FX rates", TTL, diff=diff.format(120)) == []
+
+
+PUBSUB = mem("pubsub-1", "Fan-out through Phoenix PubSub", "We ruled out Redis pub/sub.")
+ENV = mem(
+    "env-1",
+    "Never call env() outside config files",
+    "App code calls config().",
+    kind="rule",
+    scope=("app/**",),
+)
+DEPLOYS = mem("deploy-1", "Deploys Monday to Thursday only", "No deploys on Fridays or weekends.")
+BACKUPS = mem("backup-1", "Backups are kept for 35 days", "Then they expire.")
+
+
+def test_a_short_slash_compound_is_one_thing_not_two() -> None:
+    assert found("use Redis pub/sub for room events", PUBSUB) == ["pubsub-1"]
+    assert found("broadcast room events over Phoenix PubSub", PUBSUB) == []
+
+
+def test_outside_names_the_only_place_a_thing_is_allowed() -> None:
+    controller = ["app/Http/Controllers/PaymentController.php"]
+    hits = find_conflicts("read env('STRIPE_KEY') in the controller", [ENV], files=controller)
+    assert [c.ref for c in hits] == ["env-1"]
+    assert find_conflicts("read env('STRIPE_KEY')", [ENV], files=["config/services.php"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("deploy the hotfix on Saturday morning", ["deploy-1"]),
+        ("deploy on Friday afternoon", ["deploy-1"]),
+        ("schedule the deploy for Tuesday after standup", []),
+        ("deploy the fix today", []),
+    ],
+)
+def test_a_ban_on_some_days_applies_on_those_days_only(text: str, expected: list[str]) -> None:
+    assert found(text, DEPLOYS) == expected
+
+
+def test_what_we_used_to_do_is_history_not_a_request() -> None:
+    assert found("keep the nightly backups for 90 days", BACKUPS) == ["backup-1"]
+    assert found("the postmortem should say we used to keep backups for 14 days", BACKUPS) == []

@@ -146,7 +146,7 @@ _NEEDS_DECISION = re.compile(
     r"\b([\w-]+(?:ing)?)\s+(?:\w+\s+){0,2}needs? a new (?:decision|adr)\b", re.IGNORECASE
 )
 _ONLY_IN = re.compile(
-    r"([\w:.+ -]{2,40}?)\s+(?:(?:is|are)\s+)?(?:(?:allowed|permitted|used)\s+)?only\s+"
+    r"([\w:.+ -]{2,40}?(?:\(\))?)\s+(?:(?:is|are)\s+)?(?:(?:allowed|permitted|used)\s+)?only\s+"
     r"(?:in|at|on|inside)\s+(.+?)(?=;|\.\s|\.$|$)",
     re.IGNORECASE,
 )
@@ -180,7 +180,10 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 _PLACES = re.compile(r",|\s+or\s+|\s+and\s+", re.IGNORECASE)
-_SPLIT_ITEMS = re.compile(r",|\s+or\s+|\s+and\s+|\s+nor\s+|/", re.IGNORECASE)
+# `httpx/requests` are two things; `pub/sub`, `I/O`, `CI/CD` are one.
+_SPLIT_ITEMS = re.compile(
+    r",|\s+or\s+|\s+and\s+|\s+nor\s+|(?<=[\w.]{4})/(?=[\w.]{4})", re.IGNORECASE
+)
 REPLACEMENT = re.compile(r"\b(?:replac\w*|supersed\w*|moved off|instead of|switched)\b", re.I)
 
 _TOKEN = re.compile(
@@ -303,6 +306,7 @@ class Ban:
     verb: str | None = None
     phrases: tuple[tuple[str, ...], ...] = ()
     except_for: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()  # "no deploys on Fridays or weekends": only on these days
 
 
 def _ban(
@@ -414,7 +418,7 @@ def _bans_in(sentence: str) -> list[Ban]:
 
     def add(phrase: str, unless: tuple[str, ...] = (), allowed_in: tuple[str, ...] = ()) -> None:
         # `httpx/requests`: names of libraries or calls, matched as spelled (no stemming).
-        exact = bool(re.search(r"\w/\w", phrase))
+        exact = bool(re.search(r"[\w.]{4}/[\w.]{4}", phrase))
         for item in _items(phrase):
             ban = _ban(item, clean, exact, unless, allowed_in)
             if ban is not None:
@@ -459,8 +463,47 @@ def _bans_in(sentence: str) -> list[Ban]:
         if word in ("replaces", "replaced") and re.match(r"\s*(?:the|a|an)\b", tail, re.I):
             # "Replaces the Celery decision": the replaced choice is read from that memory.
             tail = re.sub(r"\b(?:decision|choice|policy)\b.*", "", tail, flags=re.I)
-        add(tail, unless)
+        before = len(bans)
+        allowed: tuple[str, ...] = ()
+        outside = _OUTSIDE.search(tail)
+        if outside:
+            # "never call env() outside config files": allowed only in what follows.
+            allowed = tuple(p.strip() for p in _PLACES.split(outside.group(1)) if p.strip())
+            tail = tail[: outside.start()]
+        when = _WHEN.match(tail)
+        if when:
+            tail = when.group(1)
+        add(tail, unless, allowed)
+        if when:
+            days = tuple(sorted(days_named(when.group(2))))
+            bans[before:] = [replace(b, when=days) for b in bans[before:]]
     return bans
+
+
+_OUTSIDE = re.compile(r"\boutside\s+(?:of\s+)?(?:the\s+)?(.+?)(?=;|\.\s|\.$|$)", re.I)
+_DAY_WORDS = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|weekends?|holidays?"
+_WHEN = re.compile(
+    rf"^\s*([\w-]+(?:\s+[\w-]+)?)\s+(?:on|during)\s+((?:{_DAY_WORDS})"
+    rf"(?:(?:\s*,\s*|\s+or\s+|\s+and\s+)(?:{_DAY_WORDS}))*)\b",
+    re.IGNORECASE,
+)
+_WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_RANGE = re.compile(r"\b([a-z]+)\s*(?:to|through|thru|until|-|–)\s*([a-z]+)\b")
+
+
+def days_named(text: str) -> set[str]:
+    """Weekdays a text names: "Fridays", "Mon-Thu", "Monday to Thursday", "weekends", "holidays"."""
+    low = text.lower()
+    days = {DAY_OF[w] for w in re.findall(r"[a-z]+", low) if w in DAY_OF}
+    for a, b in _RANGE.findall(low):
+        if a in DAY_OF and b in DAY_OF:
+            i, j = _WEEK.index(DAY_OF[a]), _WEEK.index(DAY_OF[b])
+            days |= set(_WEEK[i : j + 1] if i <= j else _WEEK[i:] + _WEEK[: j + 1])
+    if re.search(r"\bweekends?\b", low):
+        days |= {"saturday", "sunday"}
+    if re.search(r"\bholidays?\b", low):
+        days.add("holiday")
+    return days
 
 
 _VERSION = re.compile(r"v?\d+(?:\.\d+)*\+?")
@@ -643,7 +686,7 @@ def _weekdays(text: str) -> tuple[frozenset[str], str] | None:
         low = sentence.lower()
         if not re.search(r"\bonly\b|\bwindows?\b", low):
             continue
-        days = {DAY_OF[w] for w in re.findall(r"[a-z]+", low) if w in DAY_OF}
+        days = days_named(low) - {"holiday"}
         pairs = re.findall(r"\b([a-z]{3})/([a-z]{3})\b", low)
         days |= {DAY_OF[w] for pair in pairs for w in pair if w in DAY_OF}
         if days:

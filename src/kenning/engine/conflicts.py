@@ -8,7 +8,11 @@ No model is needed for the common cases; every check is a reading of the memory'
   entries" → update ledger entries, delete ledger entries) and an item is asked for when all of
   its key words are in the request (or in the lines a diff adds), outside a negation.
 - **Negated requests** are not conflicts: "make sure we don't use Celery", "instead of reaching
-  for mongo", "convert the styled-components to CSS modules", "remove the Redux section".
+  for mongo", "convert the styled-components to CSS modules", "remove the Redux section"; nor
+  is history the request tells: "requests was replaced by httpx", "the old Heroku review apps",
+  "we used to keep backups for 14 days".
+- **Qualified bans**: "never call env() outside config files" allows it in config files; "no
+  deploys on Fridays or weekends" applies on those days only.
 - **Superseded choices revived.** A request that asks again for what a superseded decision
   chose ("go back to three fixed retries") conflicts with the active decision that replaced it,
   never with the superseded one.
@@ -48,7 +52,6 @@ from typing import Any
 import pathspec
 
 from kenning.engine._stance import (
-    DAY_OF,
     REPLACEMENT,
     Ban,
     Stance,
@@ -56,6 +59,7 @@ from kenning.engine._stance import (
     category_values,
     clock_times_in,
     code_durations_in,
+    days_named,
     durations_in,
     key_words,
     prohibitions,
@@ -109,12 +113,14 @@ _INFORMATIONAL = re.compile(
     r"^\s*(?:why|what|what's|whats|who|whom|when|where|which|how|did|does|do|is|are|was|were|"
     r"has|have|had)\b|\b(?:write up|summari[sz]e|no code yet|the options|pros and cons|"
     r"(?:doc|docs|readme|section|page)\b.{0,20}\b(?:describes?|mentions?|says|refers? to)|"
-    r"to describe)\b",
+    r"to describe|(?:mention|note|say|explain|describe)s? (?:that|how|why))\b",
     re.IGNORECASE,
 )
 # Only the start of a request is read: a pasted megabyte costs no more than this much text.
 MAX_REQUEST_CHARS = 20_000
 _HISTORY = re.compile(r"\b(?:the|our|that) (?:old|former|previous|earlier)\b", re.I)
+# "we used to keep backups for 14 days": the rest of the clause is history.
+_USED_TO = re.compile(r"\b(?:used to|back when|at the time)\b", re.I)
 _REVIVAL = re.compile(
     r"\b(?:go back to|back to|revert to|bring back|again|like before|same as the old|as before|"
     r"restore)\b",
@@ -250,9 +256,13 @@ class RequestView:
     satisfied: bool
     text: str
     stream: tuple[frozenset[str], ...] = ()
+    # The text without the clauses that tell history ("we used to keep backups for 14 days"):
+    # the amounts, days and styles the request asks for are read from this.
+    now: str = ""
 
     @classmethod
     def read(cls, request: str) -> RequestView:
+        history: list[tuple[int, int]] = []
         text = request[:MAX_REQUEST_CHARS]
         tokens = tokens_of(text)
         negated_at: set[int] = set()
@@ -280,6 +290,11 @@ class RequestView:
             for match in _HISTORY.finditer(text):
                 after = [p for p, _ in tokens if p >= match.end()]
                 negated_at.update(after[:2])
+            for start, end in clauses:
+                used = _USED_TO.search(text, start, end)
+                if used:
+                    negate(used.end(), end)
+                    history.append((used.start(), end))
         for sentence_start, sentence_end in _sentences(text):
             piece = text[sentence_start:sentence_end]
             for match in _REMOVALS.finditer(piece):
@@ -302,7 +317,14 @@ class RequestView:
             bool(_SATISFIED.search(text)),
             text,
             tuple(stream),
+            _blank(text, history),
         )
+
+
+def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -452,6 +474,8 @@ def _check_bans(m: _Subject, c: _Change) -> _Hit | None:
             continue
         if ban.except_for and set(ban.except_for) & request.wanted:
             continue
+        if ban.when and not set(ban.when) & days_named(request.text):
+            continue
         if not request.informational and _ban_hit(ban, request.wanted, request.stream):
             return "prohibition", ban.sentence, " ".join(ban.words)
         if c.diff.added and _ban_hit(ban, c.diff_bag, c.diff_stream):
@@ -517,20 +541,20 @@ def _check_exclusive(m: _Subject, c: _Change) -> _Hit | None:
     found, request = m.stance, c.request
     if found.weekdays:
         days, sentence = found.weekdays
-        asked = {DAY_OF[w] for w in re.findall(r"[a-z]+", request.text.lower()) if w in DAY_OF}
+        asked = days_named(request.now) - {"holiday"}
         if asked and not asked & days:
             return "exclusive", sentence, ", ".join(sorted(asked))
-    asked_values = category_values(request.text)
+    asked_values = category_values(request.now)
     for name, values, sentence in found.categories:
         wanted = asked_values.get(name, set())
         wanted = {v for v in wanted if not _has(key_words(v), request.negated) or v in values}
         if wanted and not wanted & values:
             return "exclusive", sentence, ", ".join(sorted(wanted))
-    amounts = _seconds_of(request.text) + code_durations_in(c.diff.added)
+    amounts = _seconds_of(request.now) + code_durations_in(c.diff.added)
     hit = _other_amount(found.durations, amounts, request, _human)
     if hit:
         return hit
-    times = [(v, s) for v, s, _ in clock_times_in(request.text)]
+    times = [(v, s) for v, s, _ in clock_times_in(request.now)]
     return _other_amount(found.clock_times, times, request, _clock)
 
 
