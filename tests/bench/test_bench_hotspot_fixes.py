@@ -121,10 +121,10 @@ def test_pagerank_is_computed_once_per_seeds_and_index_generation(tmp_path: Path
     graph = ws.engine.retriever.graph
     graph.refresh(ws.db)
     seeds = {"file:main.py": 1.0}
-    first = graph._ranks(seeds, 0.8, 16)
+    first = graph._ranks(seeds, 0.8, 8)
     assert first is not None
-    assert graph._ranks(dict(seeds), 0.8, 16) is first  # the brief's second search
-    assert graph._ranks({"file:pkg/c.py": 1.0}, 0.8, 16) is not first
+    assert graph._ranks(dict(seeds), 0.8, 8) is first  # the brief's second search
+    assert graph._ranks({"file:pkg/c.py": 1.0}, 0.8, 8) is not first
     # The numpy top-n is the same ranking as sorting every reached node.
     everything = graph.personalized_pagerank(seeds)
     assert everything

@@ -55,7 +55,8 @@ class ScopedRule:
 
 
 @lru_cache(maxsize=4096)
-def _scope_spec(glob: str) -> pathspec.PathSpec[Any]:
+def scope_spec(glob: str) -> pathspec.PathSpec[Any]:
+    """The compiled gitignore spec of one scope glob."""
     return pathspec.GitIgnoreSpec.from_lines([glob])
 
 
@@ -66,7 +67,7 @@ def scope_matches(glob: str, path: str) -> bool:
         glob = glob[2:]
     if not glob or glob.startswith("!"):
         return False
-    return bool(_scope_spec(glob).match_file(path))
+    return bool(scope_spec(glob).match_file(path))
 
 
 class BriefEngine:

@@ -16,6 +16,10 @@ from kenning.index.db import get_meta
 
 # Rank below this (of a total of 1) is not spread further: it cannot reach a top result.
 PUSH_FLOOR = 1e-6
+# Power iterations. 0.8^8 of the mass is still moving after eight, but the nodes near the seeds
+# (the only ones a packet takes) are settled: on 57 requests at 10k files the top 50 after 30
+# iterations are 98 % in the top 60 after 8 (99 % after 16, at twice the cost).
+ITERATIONS = 8
 EDGE_WEIGHTS = {"import": 1.0, "cochange": 0.6, "mention": 1.2, "supersedes": 0.5, "contains": 0.8}
 
 
@@ -69,7 +73,7 @@ class Graph:
         self.indptr = np.concatenate([[0], np.cumsum(np.bincount(self.src, minlength=n))])
 
     def personalized_pagerank(
-        self, seeds: dict[str, float], alpha: float = 0.8, iterations: int = 16
+        self, seeds: dict[str, float], alpha: float = 0.8, iterations: int = ITERATIONS
     ) -> dict[str, float]:
         """Scores of the nodes reachable from `seeds` (restart probability 1 - alpha).
 
@@ -82,7 +86,7 @@ class Graph:
         return {self.nodes[i]: float(rank[i]) for i in nonzero}
 
     def top(
-        self, seeds: dict[str, float], n: int, alpha: float = 0.8, iterations: int = 16
+        self, seeds: dict[str, float], n: int, alpha: float = 0.8, iterations: int = ITERATIONS
     ) -> list[tuple[str, float]]:
         """The `n` best-scored nodes, best first: ranked in numpy, not by sorting every reached
         node in Python (at 10k files a brief's seeds reach ~20k nodes)."""

@@ -25,6 +25,7 @@ import numpy as np
 
 from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
+from kenning.engine.lexical import LexicalSearch
 from kenning.engine.vectors import VectorMatrix, embed_query
 from kenning.index.terms import fts_query, query_terms
 
@@ -134,6 +135,7 @@ class Retriever:
         self._kind_rows: dict[str, np.ndarray] = {}
         self._kind_gen: str | None = None
         self.timings: dict[str, float] = {}
+        self._tables: dict[str, LexicalSearch] = {}
         self.files = FileRanker(db)
         # The file ranking of the last code search (see `kenning.engine.filerank`).
         self.ranked_files: list[RankedFile] = []
@@ -163,32 +165,46 @@ class Retriever:
     def lexical(
         self, terms: list[str], kinds: Sequence[str], limit: int, active_only: bool = True
     ) -> list[tuple[int, float]]:
-        expr = fts_query(terms)
-        if not expr:
+        if not fts_query(terms):
             return []
-        marks = ",".join("?" * len(kinds))
-        status = "AND c.status = 'active'" if active_only else ""
+        out: list[tuple[int, float]] = []
         # Code and memories live in separate FTS5 tables, so a memory search never scores
         # the (many more) code chunks that share its words, and the other way round.
-        tables = [
-            table
-            for table, members in (("chunks_fts", CODE_KINDS), ("memory_fts", MEMORY_KINDS))
-            if any(k in members for k in kinds)
-        ]
-        out: list[tuple[int, float]] = []
-        for table in tables:
-            sql = (
-                f"SELECT c.id, bm25({table}, 4.0, 1.0) AS s FROM {table} "
-                f"JOIN chunks c ON c.id = {table}.rowid WHERE {table} MATCH ? "
-                f"AND c.kind IN ({marks}) {status} ORDER BY s LIMIT ?"
-            )
+        for table, members in (("chunks_fts", CODE_KINDS), ("memory_fts", MEMORY_KINDS)):
+            wanted = [k for k in kinds if k in members]
+            if not wanted:
+                continue
+            expr = fts_query(self._lexical(table).terms_for(terms))
+            # Code chunks are always active: when every code kind is wanted, the FTS table
+            # answers alone, without a join to `chunks` for each of its (many) matching rows.
+            if table == "chunks_fts" and set(wanted) == set(CODE_KINDS):
+                sql = (
+                    f"SELECT rowid, bm25({table}, 4.0, 1.0) AS s FROM {table} "
+                    f"WHERE {table} MATCH ? ORDER BY s LIMIT ?"
+                )
+                args: tuple[Any, ...] = (expr, limit)
+            else:
+                marks = ",".join("?" * len(wanted))
+                status = "AND c.status = 'active'" if active_only else ""
+                sql = (
+                    f"SELECT c.id, bm25({table}, 4.0, 1.0) AS s FROM {table} "
+                    f"JOIN chunks c ON c.id = {table}.rowid WHERE {table} MATCH ? "
+                    f"AND c.kind IN ({marks}) {status} ORDER BY s LIMIT ?"
+                )
+                args = (expr, *wanted, limit)
             try:
-                rows = self.db.execute(sql, (expr, *kinds, limit)).fetchall()
+                rows = self.db.execute(sql, args).fetchall()
             except sqlite3.OperationalError:
                 continue
             out += [(int(r[0]), -float(r[1])) for r in rows]
         out.sort(key=lambda pair: -pair[1])
         return out[:limit]
+
+    def _lexical(self, table: str) -> LexicalSearch:
+        search = self._tables.get(table)
+        if search is None:
+            search = self._tables[table] = LexicalSearch(self.db, table)
+        return search
 
     def _kind_mask(self, kinds: Sequence[str], active_only: bool) -> np.ndarray | None:
         if not len(self.vectors.ids):
@@ -223,10 +239,14 @@ class Retriever:
         if query_vec is None:
             return []
         self.vectors.refresh(self.db)
+        if set(kinds) == set(CODE_KINDS):  # code chunks are always active: no mask needed
+            return self.vectors.top(query_vec, limit, span="code")
         mask = self._kind_mask(kinds, active_only)
         if mask is None or not mask.any():
             return []
-        return self.vectors.top(query_vec, limit, mask)
+        code, memory = (any(k in group for k in kinds) for group in (CODE_KINDS, MEMORY_KINDS))
+        span = "code" if not memory else "memory" if not code else None
+        return self.vectors.top(query_vec, limit, mask, span=span)
 
     def graph_rank(
         self, seeds: dict[str, float], kinds: Sequence[str], limit: int
@@ -234,10 +254,9 @@ class Retriever:
         if not seeds:
             return []
         self.graph.refresh(self.db)
-        scores = self.graph.personalized_pagerank(seeds)
-        if not scores:
+        ranked = self.graph.top(seeds, limit * 4)
+        if not ranked:
             return []
-        ranked = sorted(scores.items(), key=lambda kv: -kv[1])[: limit * 4]
         out: dict[int, float] = {}
         # A file node lends its score to every chunk of the file, so only the best few files
         # are expanded (a big file has dozens of chunks, all equal here).
@@ -249,8 +268,10 @@ class Retriever:
         marks = ",".join("?" * len(kinds))
         if files and want_code:
             fm = ",".join("?" * len(files))
+            # Through documents (unique path) and chunks_doc: chunks has no index on path.
             for cid, path in self.db.execute(
-                f"SELECT id, path FROM chunks WHERE path IN ({fm}) AND kind IN ({marks})",
+                f"SELECT c.id, d.path FROM documents d JOIN chunks c ON c.doc_id = d.id "
+                f"WHERE d.path IN ({fm}) AND +c.kind IN ({marks})",
                 (*files, *kinds),
             ):
                 out[cid] = max(out.get(cid, 0.0), score_of[f"file:{path}"] * 0.5)
@@ -269,7 +290,9 @@ class Retriever:
         if mems:
             mm = ",".join("?" * len(mems))
             for cid, ref in self.db.execute(
-                f"SELECT id, ref FROM chunks WHERE ref IN ({mm}) AND kind IN ({marks}) "
+                # `+kind`: without statistics the planner would walk chunks_kind (every
+                # memory chunk) instead of looking the few refs up in chunks_ref.
+                f"SELECT id, ref FROM chunks WHERE ref IN ({mm}) AND +kind IN ({marks}) "
                 "AND status = 'active'",
                 (*mems, *kinds),
             ):

@@ -61,25 +61,37 @@ def embed_query(text: str) -> np.ndarray | None:
     return np.asarray(embedder.embed([text[:2000]])[0], dtype=np.float32)
 
 
+MEMORY_KIND_SQL = "('decision','rule','preference','person','term','fact','note')"
+
+
 class VectorMatrix:
-    """All chunk vectors of an index as (ids, matrix), reloaded when vectors change."""
+    """All chunk vectors of an index as (ids, matrix), reloaded when vectors change.
+
+    Memory rows come first, then code rows (`spans`), so a memory search scans the few
+    thousand memory vectors instead of every code chunk's as well.
+    """
 
     def __init__(self) -> None:
         self.generation: str | None = None
         self.ids = np.zeros(0, dtype=np.int64)
         self.matrix = np.zeros((0, 0), dtype=np.float32)
         self.row_of: dict[int, int] = {}
+        self.spans: dict[str, slice] = {}
 
     def refresh(self, db: sqlite3.Connection) -> None:
         generation = get_meta(db, "vector_generation", "0")
         if generation == self.generation:
             return
-        rows = db.execute("SELECT chunk_id, vec FROM vectors ORDER BY chunk_id").fetchall()
+        rows = db.execute(
+            "SELECT v.chunk_id, v.vec, c.kind IN " + MEMORY_KIND_SQL + " AS memory "
+            "FROM vectors v JOIN chunks c ON c.id = v.chunk_id ORDER BY memory DESC, v.chunk_id"
+        ).fetchall()
         self.generation = generation
         if not rows:
             self.ids = np.zeros(0, dtype=np.int64)
             self.matrix = np.zeros((0, 0), dtype=np.float32)
             self.row_of = {}
+            self.spans = {}
             return
         self.ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         blob = b"".join(r[1] for r in rows)
@@ -88,17 +100,30 @@ class VectorMatrix:
             np.frombuffer(blob, dtype=np.float16).reshape(len(rows), dim).astype(np.float32)
         )
         self.row_of = {int(c): i for i, c in enumerate(self.ids)}
+        memories = sum(1 for r in rows if r[2])
+        self.spans = {"memory": slice(0, memories), "code": slice(memories, len(rows))}
 
     def top(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        allowed: np.ndarray | None = None,
+        span: str | None = None,
     ) -> list[tuple[int, float]]:
-        """The k chunk ids most similar to `query` (optionally only rows where `allowed`)."""
+        """The k chunk ids most similar to `query`: only rows where `allowed` (a mask over all
+        rows), and only in `span` ('memory' or 'code') when given."""
         if not len(self.ids):
             return []
-        scores = self.matrix @ query
+        part = self.spans.get(span or "", slice(0, len(self.ids)))
+        offset = part.start or 0
+        scores = self.matrix[part] @ query
         if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf)
+            scores = np.where(allowed[part], scores, -np.inf)
         k = min(k, len(scores))
+        if k <= 0:
+            return []
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best])]
-        return [(int(self.ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
+        return [
+            (int(self.ids[offset + i]), float(scores[i])) for i in best if np.isfinite(scores[i])
+        ]

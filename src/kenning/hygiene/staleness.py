@@ -349,6 +349,7 @@ class _Snapshot:
             db.execute("SELECT path, hash FROM documents WHERE source = 'repo'").fetchall()
         )
         self._all_files: list[str] | None = None
+        self._joined: _Listing | None = None
         self._symbols: dict[str, set[str]] = {}
         self._globs: dict[str, bool] = {}
         self._loaded: dict[tuple[str, str], tuple[str, str | None]] = {
@@ -463,9 +464,22 @@ class _Snapshot:
         return move
 
     def glob_matches(self, glob: str) -> bool:
+        if not self._globs:
+            # The answers hold while the set of files does (a warm process re-runs this pass
+            # after every one-file change): start from the last run's when it is the same.
+            global _GLOB_ANSWERS
+            files_key = hash(tuple(self.all_files))
+            if _GLOB_ANSWERS[0] != files_key:
+                _GLOB_ANSWERS = (files_key, {})
+            self._globs = _GLOB_ANSWERS[1]
         if glob not in self._globs:
-            self._globs[glob] = _any_match(glob, self.all_files)
+            self._globs[glob] = _any_match(glob, self.all_files, self._listing())
         return self._globs[glob]
+
+    def _listing(self) -> _Listing:
+        if self._joined is None:
+            self._joined = _Listing(self.all_files)
+        return self._joined
 
     def save_cache(self) -> None:
         changed = [
@@ -502,21 +516,73 @@ def _cached_moves(root: Path, base: str) -> dict[str, git.Move]:
     return _MOVES_CACHE[key]
 
 
-def _any_match(glob: str, paths: list[str]) -> bool:
+class _Listing:
+    """The sorted paths as one newline-joined text, with where each path starts: a glob's regex
+    scans it in C instead of being called once per path (at 10k files and ~600 globs that was
+    2.7 million calls, two seconds of every index run)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self.text = "\n".join(paths)
+        self.starts: list[int] = []
+        offset = 0
+        for path in paths:
+            self.starts.append(offset)
+            offset += len(path) + 1
+
+    def line_at(self, pos: int) -> str:
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        return self.text[start : end if end >= 0 else len(self.text)]
+
+
+_GLOB_REGEXES: dict[str, list[re.Pattern[str]]] = {}
+# (fingerprint of the sorted file list, glob -> whether any file matches), see `glob_matches`.
+_GLOB_ANSWERS: tuple[int, dict[str, bool]] = (0, {})
+
+
+def _line_regexes(glob: str) -> list[re.Pattern[str]]:
+    """The glob's gitignore regexes, anchored at line starts of a `_Listing`."""
+    if glob not in _GLOB_REGEXES:
+        from kenning.engine.brief import scope_spec
+
+        if len(_GLOB_REGEXES) > 4096:
+            _GLOB_REGEXES.clear()
+        _GLOB_REGEXES[glob] = [
+            re.compile(pattern.regex.pattern.replace("[^/]", "[^/\n]"), re.MULTILINE)
+            for pattern in scope_spec(glob).patterns
+            if pattern.include and getattr(pattern, "regex", None) is not None
+        ]
+    return _GLOB_REGEXES[glob]
+
+
+def _any_match(glob: str, paths: list[str], listing: _Listing | None = None) -> bool:
     """True when a gitignore-style `glob` matches one of the sorted `paths`."""
     from kenning.engine.brief import scope_matches
 
     clean = glob.strip().removeprefix("./").lstrip("/")
+    if not clean or clean.startswith("!"):
+        return False
     literal = re.split(r"[*?\[]", clean, maxsplit=1)[0]
     # A glob with a slash before its end is anchored at the root: only paths under its literal
     # folder can match, and they sit together in the sorted list.
     anchored = "/" in clean.rstrip("/")
     prefix = literal.rsplit("/", 1)[0] + "/" if anchored and "/" in literal else ""
-    for path in paths[bisect.bisect_left(paths, prefix) :]:
-        if not path.startswith(prefix):
-            break
-        if scope_matches(glob, path):
-            return True
+    first = bisect.bisect_left(paths, prefix)
+    last = first
+    if prefix:
+        last = bisect.bisect_left(paths, prefix[:-1] + chr(ord("/") + 1), lo=first)
+    else:
+        last = len(paths)
+    if first >= last:
+        return False
+    listing = listing or _Listing(paths)
+    begin = listing.starts[first]
+    end = listing.starts[last] - 1 if last < len(paths) else len(listing.text)
+    for regex in _line_regexes(glob.strip().removeprefix("./")):
+        # The regex finds candidate lines fast; each is confirmed with the exact matcher.
+        for found in regex.finditer(listing.text, begin, end):
+            if scope_matches(glob, listing.line_at(found.start())):
+                return True
     return False
 
 
