@@ -364,8 +364,14 @@ def brief(
 
     Example: git diff | kenning brief "switch the queue to Celery" --diff -
     """
-    if request == "-":
-        request = sys.stdin.read()
+    from kenning.engine.classify import looks_binary
+    from kenning.engine.commands import read_stdin, scrub
+
+    request = read_stdin() if request == "-" else scrub(request)
+    if looks_binary(request):
+        raise click.ClickException(
+            'the request looks like binary data, not text. Example: kenning brief "add retries"'
+        )
     diff = diff_file.read(2_000_000) if diff_file is not None else None
     packet = workspace(ctx).brief(request, budget, files, diff=diff, history=history)
     if as_json:

@@ -13,9 +13,9 @@ Scores become probabilities through a softmax with a temperature fitted on cross
 the top probability is the confidence, and a low one makes routing fall back to a balanced plan.
 A second intent is reported when its probability is close enough to the first. Two rules run
 before the model where a rule is clearly better than statistics (a question about a person or a
-glossary term the project knows is `recall`; an empty request has no intent). When the embedder
-is missing the model's lexical-only twin decides, and when the model file is missing the cue
-groups alone decide: classification never fails.
+glossary term the project knows is `recall`; an empty or binary request has no intent). When
+the embedder is missing the model's lexical-only twin decides, and when the model file is
+missing the cue groups alone decide: classification never fails.
 
 Invariant: the features computed here are the ones the training script computes (it imports
 `features` from this module), and the model file records the cue names it was trained with; a
@@ -235,8 +235,19 @@ class Intent:
 
 
 def clean(text: str) -> str:
-    """The request as the classifier sees it: control characters gone, at most 2,000 chars."""
-    return _CONTROL.sub(" ", text[: MAX_CHARS * 2])[:MAX_CHARS].strip()
+    """The request as the classifier sees it: control characters and lone surrogates gone, at
+    most 2,000 chars."""
+    text = text[: MAX_CHARS * 2].encode("utf-8", errors="replace").decode("utf-8")
+    return _CONTROL.sub(" ", text)[:MAX_CHARS].strip()
+
+
+def looks_binary(text: str) -> bool:
+    """Is `text` mostly not text? (A binary file piped in: control bytes and U+FFFD.)"""
+    sample = text[: MAX_CHARS * 2]
+    if not sample:
+        return False
+    junk = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r"))
+    return junk >= 0.2 * len(sample)
 
 
 def cue_features(text: str) -> set[str]:
@@ -377,6 +388,8 @@ def classify(
         embed: compute the embedding when `vector` is None (false: lexical model only).
         named: entity types the request links to (`person`, `term`, ...), for the rules.
     """
+    if looks_binary(request):
+        return Intent("implement", 0.0, None, dict.fromkeys(INTENTS, 0.0), "empty")
     text = clean(request)
     if not any(ch.isalnum() for ch in text):
         return Intent("implement", 0.0, None, dict.fromkeys(INTENTS, 0.0), "empty")

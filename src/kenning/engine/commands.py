@@ -16,11 +16,29 @@ import click
 MAX_REQUEST_CHARS = 20_000
 
 
+def read_stdin(limit: int = 2_000_000) -> str:
+    """Standard input as text, at most `limit` bytes: bytes that are not UTF-8 become U+FFFD.
+
+    A binary file piped in gives a request or diff of replacement characters, never a
+    UnicodeDecodeError.
+    """
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return scrub(sys.stdin.read(limit))
+    data: bytes = buffer.read(limit)
+    return data.decode("utf-8", errors="replace")
+
+
+def scrub(text: str) -> str:
+    """`text` without lone surrogates (what undecodable bytes in argv turn into)."""
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
 def _read_diff(path: str | None) -> str | None:
     if path is None:
         return None
     if path == "-":
-        return sys.stdin.read()
+        return read_stdin()
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read(2_000_000)
@@ -58,13 +76,14 @@ def route(
 
     Example: kenning route "fix the retry delay in WebhookSender.send" --explain
     """
-    from kenning.engine.classify import classify
+    from kenning.engine.classify import classify, looks_binary
     from kenning.engine.route import plan_for
     from kenning.workspace import Workspace
 
     diff = _read_diff(diff_path)
     if request == "-":
-        request = sys.stdin.read() if diff_path != "-" else ""
+        request = read_stdin() if diff_path != "-" else ""
+    request = scrub(request)
     notes: list[str] = []
     if len(request) > MAX_REQUEST_CHARS:
         notes.append(
@@ -72,6 +91,11 @@ def route(
             f"{MAX_REQUEST_CHARS:,} are read."
         )
         request = request[:MAX_REQUEST_CHARS]
+    if looks_binary(request):
+        raise click.ClickException(
+            "the request looks like binary data, not text. "
+            'Example: kenning route "add retries to the webhook sender"'
+        )
     if not _readable(request):
         raise click.ClickException(
             "the request has no words to read (empty or binary). "
