@@ -11,9 +11,10 @@ classifier is a linear model (one-vs-rest ridge, trained by `scripts/train_inten
 
 Scores become probabilities through a softmax with a temperature fitted on cross-validation;
 the top probability is the confidence, and a low one makes routing fall back to a balanced plan.
-A second intent is reported when its probability is close enough to the first. Two rules run
+A second intent is reported when its probability is close enough to the first. Rules run
 before the model where a rule is clearly better than statistics (a question about a person or a
-glossary term the project knows is `recall`; an empty or binary request has no intent). When
+glossary term the project knows is `recall`, and so is a question about what *we* decided or who
+owns something; a flaky test is a `fix`; an empty or binary request has no intent). When
 the embedder is missing the model's lexical-only twin decides, and when the model file is
 missing the cue groups alone decide: classification never fails.
 
@@ -205,6 +206,29 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Rules that beat the model: a question about who someone is or what a word means, where the
 # word names a person or glossary term of this project, asks for what the project recorded.
 _MEANING_QUESTION = re.compile(r"^\s*(who|what|what's|whats)\b|\b(stand for|mean|means)\b", re.I)
+# Rules for the text alone: (pattern, intent, secondary). Each was checked on the training rows
+# (`scripts/train_intent.py` data): the first matches 52 of them, all `recall`, and the model is
+# wrong on 2 of those in cross-validation; the second is the labelling convention "a flaky test
+# is a fix" (bench/data/README.md). A request with a pasted error is never decided by them.
+RULES: tuple[tuple[re.Pattern[str], str, str | None], ...] = (
+    (
+        re.compile(
+            r"^\s*(what did we|did we (ever |already )?(decide|agree|choose|pick|settle|say|write|"
+            r"document|rule|use|land)|have we (ever |already )?(decided|agreed|chosen|picked|"
+            r"settled|written|documented|ruled|used)|do we (have an? (rule|convention|policy|"
+            r"decision|adr|standard)|still (use|allow|prefer)|(use|allow|prefer)\b)|who (owns|"
+            r"decided|signed off|wrote|is responsible|do i (ask|ping))|remind me|what'?s our|"
+            r"what is our|what was (the|our)|why did we|when did we|(is|was) there an? (rule|"
+            r"decision|adr|convention|policy)|what('?s| is| was) the (agreed|decision|rule|"
+            r"policy|convention))\b",
+            re.I,
+        ),
+        "recall",
+        None,
+    ),
+    (re.compile(r"\bflak(y|iness)\b", re.I), "fix", "test"),
+)
+RULE_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -365,6 +389,17 @@ def _cue_scores(cues: set[str]) -> NDArray[np.float64]:
     return _softmax(raw * 1.5)
 
 
+def _by_rule(label: str, secondary: str | None, cues: set[str]) -> Intent:
+    """An Intent a rule decided: the rest of the probability goes to the secondary, if any, or
+    is spread over the other intents."""
+    rest = 1 - RULE_CONFIDENCE
+    probs = dict.fromkeys(INTENTS, 0.0 if secondary else round(rest / (len(INTENTS) - 1), 4))
+    probs[label] = RULE_CONFIDENCE
+    if secondary:
+        probs[secondary] = round(rest, 4)
+    return Intent(label, RULE_CONFIDENCE, secondary, probs, "rule", tuple(sorted(cues)))
+
+
 def _query_vector(text: str) -> NDArray[np.float32] | None:
     from kenning.engine.vectors import embed_query
 
@@ -396,9 +431,11 @@ def classify(
     words, cues = features(text)
     named = set(named)
     if named & {"person", "term"} and _MEANING_QUESTION.search(text) and "v_fix" not in cues:
-        probs = dict.fromkeys(INTENTS, 0.0)
-        probs["recall"] = 0.9
-        return Intent("recall", 0.9, None, probs, "rule", tuple(sorted(cues)))
+        return _by_rule("recall", None, cues)
+    if "error_text" not in cues:
+        for pattern, label, secondary in RULES:
+            if pattern.search(text):
+                return _by_rule(label, secondary, cues)
     model = load_model()
     if model is None:
         p = _cue_scores(cues)
