@@ -63,6 +63,8 @@ def intents() -> dict[str, Any]:
     confusion = {a: dict.fromkeys(INTENTS, 0) for a in INTENTS}
     strict = lenient = lexical = cues_only = 0
     low: list[bool] = []
+    balanced = 0
+    calibration: list[tuple[float, bool]] = []
     high: list[bool] = []
     embed_ms: list[float] = []
     route_ms: list[float] = []
@@ -76,7 +78,7 @@ def intents() -> dict[str, Any]:
         embed_ms.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         intent = classify(row["text"], vector, embed=False)
-        plan_for(intent)
+        plan = plan_for(intent)
         route_ms.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
         lex = classify(row["text"], embed=False)
@@ -92,6 +94,8 @@ def intents() -> dict[str, Any]:
         lexical += lex.label == gold
         cues_only += INTENTS[int(cue.argmax())] == gold
         (low if intent.confidence < LOW_CONFIDENCE else high).append(ok)
+        balanced += plan.name == "balanced"
+        calibration.append((intent.confidence, ok))
         if not ok:
             mistakes.append(
                 {
@@ -122,9 +126,12 @@ def intents() -> dict[str, Any]:
         "accuracy_lexical_only": round(lexical / n, 4),
         "accuracy_cues_only": round(cues_only / n, 4),
         "decided_by": dict(by_source),
+        "calibration": _calibration(calibration),
         "low_confidence": {
             "threshold": LOW_CONFIDENCE,
             "requests": len(low),
+            "fallback_rate": round(len(low) / n, 4),
+            "balanced_plans": balanced,
             "accuracy_below": round(sum(low) / len(low), 4) if low else None,
             "accuracy_above": round(sum(high) / len(high), 4) if high else None,
         },
@@ -141,6 +148,25 @@ def intents() -> dict[str, Any]:
     }
 
 
+def _calibration(pairs: list[tuple[float, bool]]) -> dict[str, float]:
+    """Mean confidence against accuracy, and the expected calibration error over 10 bins."""
+    n = len(pairs)
+    if not n:
+        return {}
+    ece = 0.0
+    for b in range(10):
+        lo, hi = b / 10, (b + 1) / 10
+        cell = [(c, ok) for c, ok in pairs if lo <= c < hi or (b == 9 and c == 1.0)]
+        if cell:
+            gap = sum(c for c, _ in cell) / len(cell) - sum(ok for _, ok in cell) / len(cell)
+            ece += len(cell) / n * abs(gap)
+    return {
+        "mean_confidence": round(sum(c for c, _ in pairs) / n, 4),
+        "accuracy": round(sum(ok for _, ok in pairs) / n, 4),
+        "expected_calibration_error": round(ece, 4),
+    }
+
+
 def print_intents(r: dict[str, Any]) -> None:
     print(
         f"intent accuracy on {r['test_requests']} held-out requests: {r['accuracy']:.3f} "
@@ -149,8 +175,14 @@ def print_intents(r: dict[str, Any]) -> None:
     )
     low = r["low_confidence"]
     print(
-        f"below confidence {low['threshold']} (balanced plan): {low['requests']} requests, "
-        f"accuracy {low['accuracy_below']} there vs {low['accuracy_above']} above"
+        f"below confidence {low['threshold']}: {low['requests']} requests "
+        f"(fallback rate {low['fallback_rate']:.3f}; {low['balanced_plans']} got the balanced "
+        f"plan), accuracy {low['accuracy_below']} there vs {low['accuracy_above']} above"
+    )
+    cal = r["calibration"]
+    print(
+        f"calibration: mean confidence {cal['mean_confidence']:.3f} vs accuracy "
+        f"{cal['accuracy']:.3f}; expected calibration error {cal['expected_calibration_error']:.3f}"
     )
     head = "gold \\ got"
     print(f"{head:<10} " + " ".join(f"{i[:5]:>5}" for i in INTENTS) + "   recall")
