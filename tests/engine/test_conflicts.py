@@ -380,3 +380,43 @@ def test_a_ban_on_some_days_applies_on_those_days_only(text: str, expected: list
 def test_what_we_used_to_do_is_history_not_a_request() -> None:
     assert found("keep the nightly backups for 90 days", BACKUPS) == ["backup-1"]
     assert found("the postmortem should say we used to keep backups for 14 days", BACKUPS) == []
+
+
+MALLOC = mem(
+    "malloc-1",
+    "No dynamic allocation after boot",
+    "malloc() and free() are not allowed outside init code; use the static pools.",
+    kind="rule",
+    scope=("firmware/src/**",),
+)
+TOKENS = mem(
+    "tokens-1",
+    "Colors come from design tokens",
+    "No hex colors in component styles; use var(--color-*) tokens.",
+    kind="rule",
+    scope=("packages/ui/**",),
+)
+IDS = mem("ids-1", "Primary keys are UUIDv7", "No auto-increment integer ids in new tables.")
+
+
+def one_line(path: str, line: str) -> str:
+    return f"--- a/{path}\n+++ b/{path}\n@@ -1 +1,2 @@\n+{line}\n"
+
+
+def test_a_call_banned_outside_some_code_is_allowed_there() -> None:
+    radio = one_line("firmware/src/radio.c", "    uint8_t *buf = malloc(len);")
+    init = one_line("firmware/src/init.c", "    pool = malloc(POOL_SIZE);")
+    assert found("allocate the buffer", MALLOC, diff=radio) == ["malloc-1"]
+    assert found("allocate the pools at boot", MALLOC, diff=init) == []
+
+
+def test_a_hex_colour_literal_is_a_hex_color() -> None:
+    css = one_line("packages/ui/src/Button.css", "  background: #ff6600;")
+    assert found("tint the button", TOKENS, diff=css) == ["tokens-1"]
+    tokens = one_line("packages/ui/src/Button.css", "  background: var(--color-accent);")
+    assert found("tint the button", TOKENS, diff=tokens) == []
+
+
+def test_sql_integer_types_are_integers() -> None:
+    assert found("create the events table with an auto-increment bigint id", IDS) == ["ids-1"]
+    assert found("create the events table with a uuid7 id", IDS) == []

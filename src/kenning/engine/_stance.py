@@ -62,6 +62,13 @@ IMPLIES: dict[str, str] = {
     "@slf4j": "lombok",
     "@tostring": "lombok",
     "@equalsandhashcode": "lombok",
+    "bigint": "integer",  # SQL integer types
+    "smallint": "integer",
+    "int": "integer",
+    "int4": "integer",
+    "int8": "integer",
+    "serial": "integer",
+    "bigserial": "integer",
     "eks": "kubernetes",
     "elasticsearch": "elk",  # the ELK stack: Elasticsearch, Logstash, Kibana (and Beats)
     "logstash": "elk",
@@ -137,7 +144,8 @@ _CHOSE_OVER = re.compile(
     re.IGNORECASE,
 )
 _AFTER_BANNED = re.compile(
-    r"([\w .+#/'-]{2,60}?)\s+(?:was|were|is|are|got|has been|have been)\s+(?:ruled out|rejected|"
+    r"([\w .+#/'-]{2,60}?(?:\(\))?(?:\s+and\s+[\w.+#/'-]+(?:\(\))?)?)\s+"
+    r"(?:was|were|is|are|got|has been|have been)\s+(?:ruled out|rejected|"
     r"dropped|banned|deprecated|forbidden|not allowed|not used|removed)",
     re.IGNORECASE,
 )
@@ -190,6 +198,7 @@ _TOKEN = re.compile(
     r"@?[A-Za-z0-9_]+(?:[.+#/-][A-Za-z0-9_]+)*(?:\(\))?|[\^~]|(?<=\.)\*", re.IGNORECASE
 )
 _SELECT_STAR = re.compile(r"\bselect\s+(?:\w+\.)?\*|,\s*\w+\.\*", re.IGNORECASE)
+_HEX_COLOR = re.compile(r"(?<![\w&#])#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\b")
 
 # ---- words -----------------------------------------------------------------------------------
 
@@ -255,7 +264,9 @@ def variants_of(raw: str) -> set[str]:
 
 
 def _prepare(text: str) -> str:
-    return _SELECT_STAR.sub(" select_star ", text)
+    """Code shapes that rules name in words: `SELECT *`, a `#ff6600` colour literal."""
+    text = _SELECT_STAR.sub(" select_star ", text)
+    return _HEX_COLOR.sub(" hex color ", text)
 
 
 def tokens_of(text: str) -> list[tuple[int, str]]:
@@ -435,7 +446,10 @@ def _bans_in(sentence: str) -> list[Ban]:
         add(match.group(2))
     for match in _AFTER_BANNED.finditer(clean_for_bans):
         subjects = _banned_subjects(match.group(1), clean_for_bans[: match.start()])
-        bans.extend(Ban(words, clean, unless, phrases=(words,)) for words in subjects)
+        # "malloc() and free() are not allowed outside init code": allowed there only.
+        outside = _OUTSIDE.match(clean_for_bans[match.end() :].lstrip())
+        allowed = _places(outside.group(1)) if outside else ()
+        bans.extend(Ban(words, clean, unless, allowed, phrases=(words,)) for words in subjects)
     for match in _NEEDS_DECISION.finditer(clean_for_bans):
         add(match.group(1))
     for match in _ONLY_IN.finditer(clean_for_bans):
@@ -468,7 +482,7 @@ def _bans_in(sentence: str) -> list[Ban]:
         outside = _OUTSIDE.search(tail)
         if outside:
             # "never call env() outside config files": allowed only in what follows.
-            allowed = tuple(p.strip() for p in _PLACES.split(outside.group(1)) if p.strip())
+            allowed = _places(outside.group(1))
             tail = tail[: outside.start()]
         when = _WHEN.match(tail)
         if when:
@@ -478,6 +492,10 @@ def _bans_in(sentence: str) -> list[Ban]:
             days = tuple(sorted(days_named(when.group(2))))
             bans[before:] = [replace(b, when=days) for b in bans[before:]]
     return bans
+
+
+def _places(text: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in _PLACES.split(text) if p.strip())
 
 
 _OUTSIDE = re.compile(r"\boutside\s+(?:of\s+)?(?:the\s+)?(.+?)(?=;|\.\s|\.$|$)", re.I)
