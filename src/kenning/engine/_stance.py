@@ -447,9 +447,9 @@ def _bans_in(sentence: str) -> list[Ban]:
     for match in _AFTER_BANNED.finditer(clean_for_bans):
         subjects = _banned_subjects(match.group(1), clean_for_bans[: match.start()])
         # "malloc() and free() are not allowed outside init code": allowed there only.
-        outside = _OUTSIDE.match(clean_for_bans[match.end() :].lstrip())
-        allowed = _places(outside.group(1)) if outside else ()
-        bans.extend(Ban(words, clean, unless, allowed, phrases=(words,)) for words in subjects)
+        after = _OUTSIDE.match(clean_for_bans[match.end() :].lstrip())
+        places = _places(after.group(1)) if after else ()
+        bans.extend(Ban(words, clean, unless, places, phrases=(words,)) for words in subjects)
     for match in _NEEDS_DECISION.finditer(clean_for_bans):
         add(match.group(1))
     for match in _ONLY_IN.finditer(clean_for_bans):
