@@ -7,8 +7,8 @@ consumer dedupes on event_id"), things that must be done to some data ("hash ema
 it freezes, and exclusive values (weekdays, regions, case styles, durations, times of day). The
 result is a `Stance`, cached per (title, text): memories repeat across requests.
 
-Words are compared after `_norm` (lowercase, light stemming, synonyms) and `variants_of`
-(identifier parts, implied words), the same on the memory side and the request side.
+Words are compared through `kenning.engine._words` (lowercase, light stemming, synonyms,
+identifier parts, implied words), the same on the memory side and the request side.
 """
 
 from __future__ import annotations
@@ -20,76 +20,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
 
-from kenning.index.terms import STOP_WORDS, split_identifier
+from kenning.engine._words import GENERIC, key_words, norm, tokens_of
 
-# ---- vocabulary ------------------------------------------------------------------------------
-
-GENERIC = frozenset(
-    """use used uses using code file files function functions thing things way new old data value
-    values call calls run time times make change test code-path one two always also any every
-    each other more less only directly direct raw plain own custom extra hand-rolled just
-    bring back add adding added introduce allowed allow build building anything something
-    instead rather than anywhere there here ever yet again still same our your their its
-    sdk agent library lib package framework tool service api client module layer approach stack
-    without first do doing done need needs needed should must may can inline require requires
-    required""".split()
-)
-# Words that are the same thing for conflict purposes (lowercase), on both sides.
-SYNONYMS: dict[str, str] = {
-    "mongo": "mongodb",
-    "k8s": "kubernetes",
-    "kube": "kubernetes",
-    "postgresql": "postgres",
-    "moment.js": "moment",
-    "momentjs": "moment",
-    "rtk": "redux",
-    "jwts": "jwt",
-    "pii": "personal",
-}
-# What a word in a request or a diff also counts as (one way: a ban on `print()` is not a ban
-# on logging, but `print(email)` does log an email).
-IMPLIES: dict[str, str] = {
-    "opensearch": "elasticsearch",
-    "ddtrace": "datadog",
-    "@data": "lombok",
-    "@builder": "lombok",
-    "@getter": "lombok",
-    "@setter": "lombok",
-    "@value": "lombok",
-    "@requiredargsconstructor": "lombok",
-    "@allargsconstructor": "lombok",
-    "@noargsconstructor": "lombok",
-    "@slf4j": "lombok",
-    "@tostring": "lombok",
-    "@equalsandhashcode": "lombok",
-    "bigint": "integer",  # SQL integer types
-    "smallint": "integer",
-    "int": "integer",
-    "int4": "integer",
-    "int8": "integer",
-    "serial": "integer",
-    "bigserial": "integer",
-    "eks": "kubernetes",
-    "elasticsearch": "elk",  # the ELK stack: Elasticsearch, Logstash, Kibana (and Beats)
-    "logstash": "elk",
-    "kibana": "elk",
-    "filebeat": "elk",
-    "gke": "kubernetes",
-    "aks": "kubernetes",
-    "print": "log",
-    "printf": "log",
-    "println": "log",
-    "console.log": "log",
-    "logger": "log",
-    "logging": "log",
-    "email": "personal",
-    "phone": "personal",
-    "unittest.mock": "mock",
-    "mock.patch": "mock",
-    "public": "edge",
-    "external": "edge",
-}
-# Mutually exclusive values: a memory that settles on one makes a request for another a conflict.
 CATEGORIES: dict[str, dict[str, tuple[str, ...]]] = {
     "case style": {
         "snake_case": (r"\bsnake[_ -]?case\b",),
@@ -194,108 +126,6 @@ _SPLIT_ITEMS = re.compile(
 )
 REPLACEMENT = re.compile(r"\b(?:replac\w*|supersed\w*|moved off|instead of|switched)\b", re.I)
 
-_TOKEN = re.compile(
-    r"@?[A-Za-z0-9_]+(?:[.+#/-][A-Za-z0-9_]+)*(?:\(\))?|[\^~]|(?<=\.)\*", re.IGNORECASE
-)
-_SELECT_STAR = re.compile(r"\bselect\s+(?:\w+\.)?\*|,\s*\w+\.\*", re.IGNORECASE)
-_HEX_COLOR = re.compile(r"(?<![\w&#])#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\b")
-
-# ---- words -----------------------------------------------------------------------------------
-
-
-def _stem(word: str) -> str:
-    """A light stemmer: caches/cache, deleted/deletes/delete, retries/retry map together."""
-    if word in ("ids", "ips", "urls", "uris"):
-        return word[:-1]
-    if not word.isalpha() or len(word) <= 3:
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif re.search(r"(?:s|x|ch|sh|z)es$", word):
-        word = word[:-2]
-    elif word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    elif word.endswith("ing") and len(word) > 5:
-        word = word[:-3]
-        if re.search(r"([^aeiouls])\1$", word):
-            word = word[:-1]  # formatting → format, logging → log
-    elif word.endswith("ed") and len(word) > 4:
-        word = word[:-2]
-        if re.search(r"([^aeiouls])\1$", word):
-            word = word[:-1]
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    return word
-
-
-def _norm(word: str, exact: bool = False) -> str:
-    word = word.lower().strip("-.")
-    word = SYNONYMS.get(word, word)
-    if exact:
-        return word
-    stemmed = _stem(word)
-    return SYNONYMS.get(stemmed, stemmed)
-
-
-def variants_of(raw: str) -> set[str]:
-    """A token and the words inside it: `orderRepository` → order, repository, orderrepository.
-
-    Also the unstemmed spelling, and what the word implies (`print` → log).
-    """
-    out = {_norm(raw), _norm(raw, exact=True)}
-    low = raw.lower()
-    bare = low[:-2] if low.endswith("()") else low
-    out.add(_norm(bare))
-    for piece in re.split(r"[./+#:]", raw):
-        if not piece:
-            continue
-        out.add(_norm(piece))
-        for part in split_identifier(piece.replace("-", "_")):
-            out.add(_norm(part))
-        if "-" in piece:
-            out.add(_norm(piece.replace("-", " ").replace(" ", "")))
-    out.add(_norm(raw.replace("-", "")))
-    implied = {IMPLIES[w] for w in out if w in IMPLIES}
-    bare_low = bare.strip("-.")
-    if bare_low in IMPLIES:
-        implied.add(IMPLIES[bare_low])
-    out |= implied | {_norm(w) for w in implied}
-    return {w for w in out if w}
-
-
-def _prepare(text: str) -> str:
-    """Code shapes that rules name in words: `SELECT *`, a `#ff6600` colour literal."""
-    text = _SELECT_STAR.sub(" select_star ", text)
-    return _HEX_COLOR.sub(" hex color ", text)
-
-
-def tokens_of(text: str) -> list[tuple[int, str]]:
-    return [(m.start(), m.group(0)) for m in _TOKEN.finditer(_prepare(text))]
-
-
-def bag_of(text: str) -> set[str]:
-    out: set[str] = set()
-    for _, raw in tokens_of(text):
-        out |= variants_of(raw)
-    return out
-
-
-def key_words(phrase: str, exact: bool = False) -> tuple[str, ...]:
-    words: list[str] = []
-    for _, raw in tokens_of(phrase):
-        low = raw.lower()
-        short = len(low) <= 2 and low not in ("^", "~") and not raw.isupper()
-        if low in STOP_WORDS or low in GENERIC or short:
-            continue
-        # `print()` is print; `datetime.now()` stays a call with no arguments.
-        bare = raw[:-2] if raw.endswith("()") and "." not in raw else raw
-        norm = _norm(bare, exact)
-        if norm in GENERIC or norm in STOP_WORDS:
-            continue
-        words.append(norm)
-    return tuple(dict.fromkeys(words))
-
-
 # ---- reading a memory ------------------------------------------------------------------------
 
 
@@ -338,7 +168,7 @@ def _ban(
         words = list(key_words(" ".join(parts[1:]), exact)) or words  # "call fetch directly"
     elif len(parts) > 1 and first in _VERBS:
         # "UPDATE ledger entries": the verb must be there too, the object written together.
-        verb, words = _norm(first), list(key_words(" ".join(parts[1:]), exact))
+        verb, words = norm(first), list(key_words(" ".join(parts[1:]), exact))
     elif len(parts) > 1 and first.endswith("ing") and first not in _KEEP_ING:
         words = list(key_words(" ".join(parts[1:]), exact)) or words  # "shipping torch"
     if not words:
@@ -573,7 +403,7 @@ def _requirements(sentence: str) -> tuple[frozenset[str], str] | None:
         for piece in raw.split("/"):
             low = piece.lower()
             if low:
-                words.add(_norm(low[:-2] if low.endswith("()") else low))
+                words.add(norm(low[:-2] if low.endswith("()") else low))
     return frozenset(words), sentence
 
 
@@ -744,7 +574,7 @@ def stance(title: str, text: str) -> Stance:
                 w for w in (key_words(i) for i in _SPLIT_ITEMS.split(action.group(2))) if w
             )
             if things:
-                must_do.append((_norm(action.group(1)), things, sentence))
+                must_do.append((norm(action.group(1)), things, sentence))
         req = _requirements(sentence)
         if req:
             requires.append(req)
@@ -765,7 +595,7 @@ def stance(title: str, text: str) -> Stance:
     # "Floats are allowed for display formatting only": contexts where a ban does not apply.
     for sentence in [title, *_SENTENCE.split(text)]:
         for match in _EXCEPT.finditer(sentence):
-            thing, context = _norm(match.group(1)), key_words(match.group(2))
+            thing, context = norm(match.group(1)), key_words(match.group(2))
             for key, ban in merged.items():
                 if thing in ban.words and context:
                     merged[key] = replace(ban, except_for=ban.except_for + context)

@@ -33,7 +33,8 @@ Questions and write-ups about a decision ("why did we rule out Celery?") conflic
 Each conflict names the memory, its date, the sentence that conflicts and what in the request
 (or diff) triggered it.
 
-Reading a memory (its `Stance`) lives in `kenning.engine._stance`; this module reads the request
+Reading a memory (its `Stance`) lives in `kenning.engine._stance`, comparing words in
+`kenning.engine._words`; this module reads the request
 and the diff once (`_Change`) and runs the checks in `_CHECKS` and `_REQUEST_CHECKS`, in order,
 against each active memory: the first that fires is that memory's reason.
 """
@@ -55,19 +56,16 @@ from kenning.engine._stance import (
     REPLACEMENT,
     Ban,
     Stance,
-    bag_of,
     category_values,
     clock_times_in,
     code_durations_in,
     days_named,
     durations_in,
-    key_words,
     prohibitions,
     shape_violation,
     stance,
-    tokens_of,
-    variants_of,
 )
+from kenning.engine._words import bag_of, key_words, tokens_of, variants_of
 
 __all__ = [
     "Conflict",
