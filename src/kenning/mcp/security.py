@@ -78,6 +78,8 @@ class HttpLimits:
     """Seconds for a request's body to arrive once its headers have; a slower one gets 408."""
     keep_alive: int = 5
     """Seconds an idle kept-alive connection stays open."""
+    request_timeout: float = 120.0
+    """Seconds one request may be served (a tool call); past it, 504 or the connection closes."""
 
     @classmethod
     def from_settings(cls, table: Mapping[str, Any], **overrides: float | None) -> HttpLimits:
@@ -264,6 +266,7 @@ class HttpGuard:
         self.limits = limits or HttpLimits()
         self.max_body = self.limits.max_body
         self.in_flight = 0  # one event loop: no lock needed
+        self.live_ids: set[tuple[str, str]] = set()  # (session, JSON-RPC id) being served
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -275,14 +278,13 @@ class HttpGuard:
         if refusal is not None:
             await _reply(send, *refusal)
             return
-        if scope.get("method") != "POST":
-            await self.app(scope, receive, send)
-            return
-        await self._serve_post(scope, receive, send, headers)
+        await self._serve(scope, receive, send, headers)
 
-    async def _serve_post(
+    async def _serve(
         self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
     ) -> None:
+        # Every method's body is read here, under the deadline: the SDK reads a GET's or a
+        # DELETE's body too, and would wait for ever on a Content-Length that lies.
         declared = headers.get("content-length", "")
         first: Message | None = None
         with anyio.move_on_after(self.limits.body_timeout) as deadline:
@@ -306,6 +308,9 @@ class HttpGuard:
         if first is None:
             await _reply(send, *self._too_large())
             return
+        if scope.get("method") != "POST":  # GET holds an event stream open: not counted
+            await self.app(scope, _replay([first], receive), send)
+            return
         # Counted once the body is in: a slow client holds a connection, never a serving slot.
         if self.in_flight >= self.limits.max_in_flight:
             await _reply(
@@ -318,11 +323,46 @@ class HttpGuard:
                 request_id=_request_id(first.get("body", b"")),
             )
             return
+        body = first.get("body", b"")
+        session = headers.get("mcp-session-id", "")
+        ids = {(session, json.dumps(i)) for i in _request_ids(body)} if session else set()
+        if ids & self.live_ids:
+            # Trigger: a request reuses the id of one still being served in the same session.
+            # Why: the SDK routes answers by id, so one of the two would wait for ever.
+            # Outcome: refused at once, the first one is answered.
+            await _reply(
+                send,
+                409,
+                INVALID_REQUEST,
+                "a request with this id is still being served in this session; use a new id",
+                {},
+                request_id=_request_id(body),
+            )
+            return
         self.in_flight += 1
+        self.live_ids |= ids
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, _replay([first], receive), send)
+            with anyio.move_on_after(self.limits.request_timeout) as served:
+                await self.app(scope, _replay([first], receive), tracked)
         finally:
             self.in_flight -= 1
+            self.live_ids -= ids
+        if served.cancelled_caught and not started:
+            await _reply(
+                send,
+                504,
+                BUSY,
+                f"the request was not answered within {self.limits.request_timeout:g} s",
+                {"connection": "close"},
+                request_id=_request_id(body),
+            )
 
     async def _read_body(self, receive: Receive) -> Message | None:
         """The whole body as one message (or the first non-body message); None when too large."""
@@ -395,14 +435,27 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-def _request_id(body: bytes) -> str | int | None:
-    """The JSON-RPC id of a request body, so a refusal answers that request; else None."""
+def _request_ids(body: bytes) -> list[str | int]:
+    """The JSON-RPC ids of the requests (not notifications or responses) in a body."""
     try:
-        request = json.loads(body)
-    except ValueError:
-        return None
-    found = request.get("id") if isinstance(request, dict) else None
-    return found if isinstance(found, str | int) and not isinstance(found, bool) else None
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return []
+    messages = parsed if isinstance(parsed, list) else [parsed]
+    return [
+        m["id"]
+        for m in messages
+        if isinstance(m, dict)
+        and "method" in m
+        and isinstance(m.get("id"), str | int)
+        and not isinstance(m.get("id"), bool)
+    ]
+
+
+def _request_id(body: bytes) -> str | int | None:
+    """The JSON-RPC id of a single request body, so a refusal answers that request; else None."""
+    ids = _request_ids(body)
+    return ids[0] if len(ids) == 1 else None
 
 
 async def _reply(
