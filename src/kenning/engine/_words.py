@@ -10,6 +10,7 @@ and `key_words` keeps the ones that carry meaning (no stop words, no generic wor
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from kenning.index.terms import STOP_WORDS, split_identifier
 
@@ -126,10 +127,12 @@ def norm(word: str, exact: bool = False) -> str:
     return SYNONYMS.get(stemmed, stemmed)
 
 
-def variants_of(raw: str) -> set[str]:
+@lru_cache(maxsize=65_536)
+def variants_of(raw: str) -> frozenset[str]:
     """A token and the words inside it: `orderRepository` → order, repository, orderrepository.
 
-    Also the unstemmed spelling, and what the word implies (`print` → log).
+    Also the unstemmed spelling, and what the word implies (`print` → log). Cached: code and
+    requests repeat their identifiers.
     """
     out = {norm(raw), norm(raw, exact=True)}
     low = raw.lower()
@@ -149,7 +152,7 @@ def variants_of(raw: str) -> set[str]:
     if bare_low in IMPLIES:
         implied.add(IMPLIES[bare_low])
     out |= implied | {norm(w) for w in implied}
-    return {w for w in out if w}
+    return frozenset(w for w in out if w)
 
 
 def _prepare(text: str) -> str:

@@ -497,7 +497,7 @@ def _check_requirements(m: _Subject, c: _Change) -> _Hit | None:
     for path, added in c.diff.added_by_file.items():
         if not path or not in_scope(m.memory.scope, path) or not added.strip():
             continue
-        bag = bag_of(added)
+        bag = bag_of(added) if m.stance.requires else frozenset()
         for words, sentence in m.stance.requires:
             if not any(w in bag for w in words):
                 return "requirement", sentence, path
