@@ -555,32 +555,17 @@ def category_values(text: str) -> dict[str, set[str]]:
     return out
 
 
-@lru_cache(maxsize=8192)
-def stance(title: str, text: str) -> Stance:
-    """What a memory settles, read from its title and text (cached: memories repeat)."""
-    bans: list[Ban] = _title_bans(title)
-    requires: list[tuple[frozenset[str], str]] = []
-    must_do: list[tuple[str, tuple[tuple[str, ...], ...], str]] = []
-    shapes: list[tuple[str, str]] = []
-    freezes: str | None = None
-    for sentence in [title, *_SENTENCE.split(text)]:
-        sentence = sentence.strip()
-        if not sentence:
-            continue
-        bans += _bans_in(sentence)
-        action = _MUST_DO.match(sentence)
-        if action:
-            things = tuple(
-                w for w in (key_words(i) for i in _SPLIT_ITEMS.split(action.group(2))) if w
-            )
-            if things:
-                must_do.append((norm(action.group(1)), things, sentence))
-        req = _requirements(sentence)
-        if req:
-            requires.append(req)
-        shapes += [(name, sentence) for name, (rule, _) in SHAPES.items() if rule.search(sentence)]
-        if freezes is None and _FREEZES.search(sentence):
-            freezes = sentence
+def _must_do(sentence: str) -> tuple[str, tuple[tuple[str, ...], ...], str] | None:
+    """("hash", ((email,), (phone,)), sentence) for "Hash emails and phones before ..."."""
+    action = _MUST_DO.match(sentence)
+    if not action:
+        return None
+    things = tuple(w for w in (key_words(i) for i in _SPLIT_ITEMS.split(action.group(2))) if w)
+    return (norm(action.group(1)), things, sentence) if things else None
+
+
+def _merged(bans: list[Ban], sentences: list[str]) -> list[Ban]:
+    """One ban per set of words; "allowed only in" places and exceptions folded in."""
     merged: dict[tuple[str, ...], Ban] = {}
     for ban in bans:
         seen = merged.get(ban.words)
@@ -593,25 +578,48 @@ def stance(title: str, text: str) -> Stance:
             keep = ban if not ban.allowed_in else seen
             merged[ban.words] = replace(keep, unless=seen.unless or ban.unless, allowed_in=())
     # "Floats are allowed for display formatting only": contexts where a ban does not apply.
-    for sentence in [title, *_SENTENCE.split(text)]:
+    for sentence in sentences:
         for match in _EXCEPT.finditer(sentence):
             thing, context = norm(match.group(1)), key_words(match.group(2))
             for key, ban in merged.items():
                 if thing in ban.words and context:
                     merged[key] = replace(ban, except_for=ban.except_for + context)
-    bans = list(merged.values())
+    return list(merged.values())
+
+
+@lru_cache(maxsize=8192)
+def stance(title: str, text: str) -> Stance:
+    """What a memory settles, read from its title and text (cached: memories repeat)."""
+    sentences = [title, *_SENTENCE.split(text)]
+    bans: list[Ban] = _title_bans(title)
+    requires: list[tuple[frozenset[str], str]] = []
+    must_do: list[tuple[str, tuple[tuple[str, ...], ...], str]] = []
+    shapes: list[tuple[str, str]] = []
+    freezes: str | None = None
+    for sentence in (s.strip() for s in sentences):
+        if not sentence:
+            continue
+        bans += _bans_in(sentence)
+        action = _must_do(sentence)
+        if action:
+            must_do.append(action)
+        req = _requirements(sentence)
+        if req:
+            requires.append(req)
+        shapes += [(name, sentence) for name, (rule, _) in SHAPES.items() if rule.search(sentence)]
+        if freezes is None and _FREEZES.search(sentence):
+            freezes = sentence
+    bans = _merged(bans, sentences)
     banned_words = {w for b in bans for w in b.words}
-    chosen = frozenset(key_words(title)) - banned_words
-    categories: list[tuple[str, frozenset[str], str]] = []
     whole = f"{title}. {text}"
+    categories = []
     for name, values in category_values(whole).items():
-        banned_values = {v for v in values if set(key_words(v)) <= banned_words}
-        settled = values - banned_values
+        settled = {v for v in values if not set(key_words(v)) <= banned_words}
         if settled:
             categories.append((name, frozenset(settled), title))
     return Stance(
         tuple(bans),
-        chosen,
+        frozenset(key_words(title)) - banned_words,
         freezes,
         tuple(requires),
         tuple(must_do),
