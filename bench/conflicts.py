@@ -192,11 +192,12 @@ def main() -> None:
             f"{r['f1']:>6.3f} {r['true_positives']:>4} {r['false_positives']:>4} "
             f"{r['false_negatives']:>4} {alarms:>13}"
         )
-    first = FIRST_LOOK["holdout"]
-    print(
-        f"(holdout first scored blind: P {first['precision']:.3f} R {first['recall']:.3f} "
-        f"F1 {first['f1']:.3f}; see FIRST_LOOK)"
-    )
+    for name, first in FIRST_LOOK.items():
+        print(
+            f"({name} when first scored, blind: P {first['precision']:.3f} "
+            f"R {first['recall']:.3f} F1 {first['f1']:.3f}, false alarms "
+            f"{first['false_alarm_cases']}; see FIRST_LOOK)"
+        )
     if args.show_errors:
         for name, r in results.items():
             if name == "all":
