@@ -338,3 +338,26 @@ def test_doctor_reports_and_repairs_the_http_token(project: Path, kenning_home: 
     result = CliRunner().invoke(cli, ["-C", str(project), "doctor"])
     assert result.exit_code == 1
     assert "mcp http settings: mcp.http.max_in_flight must be a positive" in result.output
+
+
+def test_a_request_past_its_deadline_is_cut_off_and_the_server_serves_on(
+    project: Path, kenning_home: Path, tmp_path: Path
+) -> None:
+    (project / ".kenning" / "config.toml").write_text("[mcp.http]\nrequest_timeout = 0.2\n")
+    server = start_http_server(project, kenning_home, tmp_path / "deadline.log")
+    try:
+        session = RawSession(server)
+        slow = "add retries to the webhook sender and keep the ledger in cents " * 300
+        try:
+            status, _, body = session.call(None, 1, "get_context", {"request": slow})
+        except (http.client.IncompleteRead, http.client.RemoteDisconnected):
+            status, body = 0, None  # the answer had started: the connection was closed
+        assert status in (0, 504), (status, str(body)[:300])
+        if status == 504:
+            assert "not answered within 0.2 s" in body["error"]["message"]
+        status, _, body = session.post(None, {"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        assert status == 200 and body["result"] == {}
+        assert server.process.poll() is None
+        assert "Traceback" not in server.stderr_path.read_text(errors="replace")
+    finally:
+        stop(server.process)
