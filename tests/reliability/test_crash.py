@@ -82,3 +82,26 @@ def test_killed_remember_never_leaves_a_torn_memory(tmp_path: Path, kenning_home
     assert store.problems == []
     assert len(memories) >= landed
     assert all(m.title.startswith("Decision number") for m in memories)
+
+
+def test_a_run_killed_before_its_link_passes_is_finished_by_the_next(sample: Path) -> None:
+    """The state a kill leaves after the file writes committed but before imports and mentions
+    were linked: the next run (which sees no changed file) must still make those edges."""
+    import sqlite3
+
+    ws = Workspace.open(sample)
+    ws.index(embed=False)
+    db_path = sample / ".kenning" / "index" / "kenning.sqlite3"
+    db = sqlite3.connect(db_path)
+    edges = db.execute("SELECT src, dst, kind FROM edges ORDER BY 1, 2, 3").fetchall()
+    assert any(kind == "import" for _, _, kind in edges)
+    with db:  # what the killed run had done: its flag set, its derived edges not yet made
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'derived_pending'")
+        db.execute("DELETE FROM edges WHERE kind IN ('import', 'mention')")
+    db.close()
+    again = Workspace.open(sample).index(embed=False)
+    assert again.files_indexed == 0  # nothing changed on disk...
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT src, dst, kind FROM edges ORDER BY 1, 2, 3").fetchall() == edges
+    assert db.execute("SELECT value FROM meta WHERE key = 'derived_pending'").fetchone() == ("0",)
+    db.close()

@@ -1,0 +1,204 @@
+"""Everything an index run does to one repo file before it touches the database.
+
+Reading, hashing, redacting, parsing, counting tokens and building the FTS text are pure work
+on one file, about two thirds of a run's CPU. `prepare_file` does all of it and returns plain
+data, so a run can spread it over worker processes (`Preparer`) while the one writer process
+keeps the database transactions to itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from kenning.index import instructions
+from kenning.index.chunk import Chunk, parse_file
+from kenning.index.scan import is_binary_prefix, read_regular
+from kenning.index.terms import expand, split_identifier
+from kenning.memory import content_hash
+from kenning.secrets import redact
+from kenning.tokens import count_tokens
+
+# Below this many files a run prepares them in-process: starting workers costs more.
+PARALLEL_FROM = 200
+# Files per task sent to a worker.
+BATCH = 16
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """One code or prose chunk, ready for the `chunks` and `chunks_fts` rows."""
+
+    kind: str
+    title: str
+    text: str
+    symbol: str | None
+    start_line: int
+    end_line: int
+    tokens: int
+    hash: str
+    fts_title: str
+    fts_body: str
+
+
+@dataclass
+class PreparedFile:
+    """The outcome for one file: `skip` (with a reason), `same` (content unchanged), or `index`."""
+
+    path: str
+    outcome: str
+    reason: str = ""
+    digest: str = ""
+    language: str | None = None
+    imports: list[str] = field(default_factory=list)
+    secrets: int = 0
+    chunks: list[ChunkRow] = field(default_factory=list)
+    symbols: list[Chunk] = field(default_factory=list)
+    imported: list[instructions.Imported] = field(default_factory=list)
+
+
+def prepare_file(
+    root: str, path: str, max_bytes: int, known_hash: str | None = None
+) -> PreparedFile:
+    """Read and process `root/path`; stops early when the content hash equals `known_hash`."""
+    try:
+        raw = read_regular(Path(root) / path, max_bytes)
+    except OSError:
+        return PreparedFile(path, "skip", "vanished or unreadable")
+    if raw is None:
+        return PreparedFile(path, "skip", "not a regular file")
+    if len(raw) > max_bytes:
+        return PreparedFile(path, "skip", "too large")
+    if is_binary_prefix(raw[:8192]):
+        return PreparedFile(path, "skip", "binary")
+    digest = content_hash(raw)
+    if known_hash is not None and digest == known_hash:
+        return PreparedFile(path, "same", digest=digest)
+    text = raw.decode("utf-8", errors="replace")
+    if looks_generated(text):
+        return PreparedFile(path, "skip", "generated", digest=digest)
+    text, secrets = redact(text)
+    parsed = parse_file(path, text)
+    imported = instructions.extract(path, text)
+    prepared = PreparedFile(
+        path,
+        "index",
+        digest=digest,
+        language=parsed.language,
+        imports=list(parsed.imports),
+        secrets=secrets,
+        symbols=list(parsed.symbols),
+        imported=imported,
+    )
+    if not imported:
+        path_words = " ".join(path_words_of(path))
+        for chunk in parsed.chunks:
+            kind = (
+                "doc" if chunk.kind == "doc" else ("symbol" if chunk.kind == "symbol" else "file")
+            )
+            prepared.chunks.append(
+                ChunkRow(
+                    kind,
+                    chunk.title,
+                    chunk.text,
+                    chunk.symbol,
+                    chunk.start_line,
+                    chunk.end_line,
+                    count_tokens(chunk.text),
+                    content_hash(f"{chunk.title}\n{chunk.text}"),
+                    f"{chunk.title} {expand(chunk.title)}",
+                    f"{chunk.text}\n{expand(chunk.text)}\n{path_words}",
+                )
+            )
+    return prepared
+
+
+def _prepare_batch(batch: list[tuple[str, str, int, str | None]]) -> list[PreparedFile]:
+    return [prepare_file(*args) for args in batch]
+
+
+class Preparer:
+    """Prepares many files, in worker processes when there are enough of them."""
+
+    def __init__(self, root: Path, max_bytes: int, workers: int | None = None) -> None:
+        self.root = str(root)
+        self.max_bytes = max_bytes
+        self.workers = default_workers() if workers is None else max(1, workers)
+
+    def prepare(self, files: Iterable[tuple[str, str | None]]) -> Iterator[PreparedFile]:
+        """PreparedFile for each (path, hash the index holds or None), in the given order.
+
+        Workers run at most a few batches ahead of the writer, so memory stays bounded however
+        large the run. A worker that dies (killed, out of memory) costs no file: what it had
+        not answered is prepared in this process instead.
+        """
+        todo = [(self.root, path, self.max_bytes, known) for path, known in files]
+        if self.workers <= 1 or len(todo) < PARALLEL_FROM:
+            yield from (prepare_file(*args) for args in todo)
+            return
+        from concurrent.futures import BrokenExecutor, Future
+
+        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+        done = 0
+        try:
+            with _pool(self.workers) as pool:
+                pending: deque[Future[list[PreparedFile]]] = deque()
+                ahead = iter(batches)
+                for batch in ahead:
+                    pending.append(pool.submit(_prepare_batch, batch))
+                    if len(pending) >= self.workers * 4:
+                        break
+                while pending:
+                    results = pending.popleft().result()
+                    nxt = next(ahead, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(_prepare_batch, nxt))
+                    yield from results
+                    done += 1
+        except BrokenExecutor:
+            for batch in batches[done:]:
+                yield from _prepare_batch(batch)
+
+
+def default_workers() -> int:
+    """One per CPU this process may use (the writer mostly waits on them), at most 8."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
+
+
+def _pool(workers: int) -> Executor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork where there is one: the children only run `prepare_file` (pure Python and
+    # tree-sitter; no printing, no database, no model), and spawn or forkserver would re-run the
+    # caller's main script in every worker, which hangs any script without a __main__ guard.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def path_words_of(path: str) -> list[str]:
+    """The words of a path's parts (`src/WebhookSender.py` → src, webhook, sender)."""
+    words: list[str] = []
+    for part in PurePosixPath(path).parts:
+        stem = part.rsplit(".", 1)[0]
+        words += split_identifier(stem) or [stem.lower()]
+    return words
+
+
+def looks_generated(text: str) -> bool:
+    """Minified or marked `@generated` / "do not edit … generated"."""
+    head = text[:20000]
+    lines = head.splitlines() or [""]
+    if len(lines) <= 3 and len(head) > 5000:
+        return True  # minified: a few enormous lines
+    marker = head[:600].lower()
+    return "@generated" in marker or "do not edit" in marker and "generated" in marker
