@@ -516,48 +516,61 @@ class Indexer:
                 (chunk_id, chunk.fts_title, chunk.fts_body),
             )
             by_span[(chunk.start_line, chunk.end_line, chunk.symbol)] = chunk_id
-        for sym in ready.symbols:
-            self._write_symbol(doc_id, path, sym, by_span)
+        self._write_symbols(doc_id, path, ready.symbols, by_span)
         return len(ready.chunks)
 
-    def _write_symbol(
-        self, doc_id: int, path: str, sym: Chunk, by_span: dict[tuple[int, int, str | None], int]
+    def _write_symbols(
+        self,
+        doc_id: int,
+        path: str,
+        symbols: list[Chunk],
+        by_span: dict[tuple[int, int, str | None], int],
     ) -> None:
-        assert sym.symbol is not None
-        chunk_id = by_span.get((sym.start_line, sym.end_line, sym.symbol))
-        if chunk_id is None:  # a member of a class chunked whole: point at the enclosing chunk
-            for (start, end, _), cid in by_span.items():
-                if start <= sym.start_line and sym.end_line <= end:
-                    chunk_id = cid
-                    break
-        name = sym.symbol.rsplit(".", 1)[-1]
-        self.db.execute(
+        """The symbol rows of one file, their names as entities and `contains` edges (one
+        statement per table: a file holds dozens of symbols)."""
+        rows: list[tuple[object, ...]] = []
+        entities: list[tuple[str, str, str, int]] = []
+        edges: list[tuple[str, str, int]] = []
+        for sym in symbols:
+            assert sym.symbol is not None
+            chunk_id = by_span.get((sym.start_line, sym.end_line, sym.symbol))
+            if chunk_id is None:  # a member of a class chunked whole: the enclosing chunk
+                for (start, end, _), cid in by_span.items():
+                    if start <= sym.start_line and sym.end_line <= end:
+                        chunk_id = cid
+                        break
+            name = sym.symbol.rsplit(".", 1)[-1]
+            rows.append(
+                (
+                    doc_id,
+                    name,
+                    sym.symbol,
+                    sym.symbol_kind or "symbol",
+                    path,
+                    sym.start_line,
+                    sym.end_line,
+                    chunk_id,
+                )
+            )
+            node = f"sym:{path}::{sym.symbol}"
+            names = {sym.symbol, name}
+            split = " ".join(split_identifier(name))
+            if split and " " in split:
+                names.add(split)
+            entities += [(alias.lower(), sym.symbol, node, doc_id) for alias in names]
+            edges.append((f"file:{path}", node, doc_id))
+        self.db.executemany(
             "INSERT INTO symbols (doc_id, name, qualname, kind, path, start_line, end_line, "
             "chunk_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                doc_id,
-                name,
-                sym.symbol,
-                sym.symbol_kind or "symbol",
-                path,
-                sym.start_line,
-                sym.end_line,
-                chunk_id,
-            ),
+            rows,
         )
-        node = f"sym:{path}::{sym.symbol}"
-        names = {sym.symbol, name}
-        split = " ".join(split_identifier(name))
-        if split and " " in split:
-            names.add(split)
-        for alias in names:
-            self.db.execute(
-                "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'symbol', ?)",
-                (alias.lower(), sym.symbol, node, doc_id),
-            )
-        self.db.execute(
+        self.db.executemany(
+            "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'symbol', ?)",
+            entities,
+        )
+        self.db.executemany(
             "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'contains', 1.0, ?)",
-            (f"file:{path}", node, doc_id),
+            edges,
         )
 
     def _write_file_entities(self, doc_id: int, path: str) -> None:
