@@ -326,7 +326,9 @@ class Retriever:
         terms = query_terms(query)
         t0 = time.perf_counter()
         # A code search ranks files too, from deeper pools; chunk fusion uses the first `pool`.
-        code = any(kind in CODE_KINDS for kind in kinds)
+        # Files are ranked only when every code kind is wanted: a file's best chunk may be of
+        # any kind, and a search for docs or symbols alone must not return other kinds.
+        code = set(CODE_KINDS) <= set(kinds)
         deep = max(pool, FILE_POOL) if code and rank_files else pool
         lexical_all = self.lexical(terms, kinds, deep, active_only)
         lexical = lexical_all[:pool]
