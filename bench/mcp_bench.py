@@ -32,31 +32,17 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from kenning.bench.mcp_client import INIT, INITIALIZED, PROTOCOL, StdioServer, rss_mb
+from kenning.bench.mcp_client import get_context as call
+from kenning.bench.mcp_client import kenning_command as kenning
+
 ROOT = Path(__file__).resolve().parent.parent
-PROTOCOL = "2025-06-18"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": PROTOCOL,
-        "capabilities": {},
-        "clientInfo": {"name": "mcp-bench", "version": "1"},
-    },
-}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-
-
-def kenning() -> list[str]:
-    script = Path(sys.executable).parent / "kenning"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kenning"]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -74,65 +60,7 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def rss_mb(pid: int) -> dict[str, float]:
-    fields: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
-
-
-def call(n: int, request: str) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": n,
-        "method": "tools/call",
-        "params": {"name": "get_context", "arguments": {"request": request}},
-    }
-
-
 # ---- stdio -----------------------------------------------------------------------------------
-
-
-class StdioServer:
-    """`kenning mcp` as a child process spoken to line by line."""
-
-    def __init__(self, project: Path, env: dict[str, str], *args: str) -> None:
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [*kenning(), "-C", str(project), "mcp", *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-
-    def send(self, message: dict[str, Any]) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(message) + "\n").encode())
-        self.process.stdin.flush()
-
-    def answer(self, request_id: int) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        while True:
-            line = self.process.stdout.readline()
-            if not line:
-                raise RuntimeError("the server closed stdout")
-            message = json.loads(line)
-            if message.get("id") == request_id:
-                return message
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
 
 
 def launch_times(

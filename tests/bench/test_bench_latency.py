@@ -88,4 +88,6 @@ def test_run_on_uses_workers_and_reports_targets(
     }
     assert "brief" not in result and result["brief_lexical"]["requests"] == 5
     assert set(result["verdict"]) == set(latency.TARGETS)
-    assert result["mcp"]["available"] in (True, False)
+    mcp = result["mcp"]  # get_context through a real `kenning mcp` over stdio
+    assert mcp["requests"] == 5 and mcp["round_trip_ms"]["n"] == 5
+    assert mcp["server_rss_mb"] > 0
