@@ -160,6 +160,8 @@ class FileRanker:
         self._by_word: dict[str, list[str]] = {}
         self._by_core: dict[str, list[str]] = {}
         self._files = 0
+        # Path words per path, kept across generations: a re-index rarely adds or renames files.
+        self._words_of: dict[str, tuple[str, ...]] = {}
 
     def refresh(self) -> None:
         """Reload the path-word table when the index changed (one query over documents)."""
@@ -169,15 +171,20 @@ class FileRanker:
         self._generation = generation
         by_word: dict[str, list[str]] = defaultdict(list)
         by_core: dict[str, list[str]] = defaultdict(list)
-        count = 0
+        known = self._words_of
+        words_of: dict[str, tuple[str, ...]] = {}
         for (path,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'"):
-            count += 1
-            for word in path_words(path):
+            words = known.get(path)
+            if words is None:
+                words = (core_name(path), *sorted(path_words(path)))
+            words_of[path] = words
+            for word in words[1:]:
                 by_word[word].append(path)
-            by_core[core_name(path)].append(path)
+            by_core[words[0]].append(path)
+        self._words_of = words_of
         self._by_word = dict(by_word)
         self._by_core = dict(by_core)
-        self._files = count
+        self._files = len(words_of)
 
     def rank(
         self,
