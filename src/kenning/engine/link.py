@@ -117,28 +117,41 @@ class EntityTable:
     def from_rows(cls, rows: Iterable[tuple[str, str, str, str]]) -> EntityTable:
         """Build from (norm, name, node, type) rows, adding the derived keys."""
         table: dict[str, list[Entity]] = defaultdict(list)
-        seen: set[tuple[str, str]] = set()
         bags: dict[frozenset[str], list[Entity]] = defaultdict(list)
 
         def put(key: str, entity: Entity) -> None:
             key = key.strip()
-            if key and (key, entity.node) not in seen:
-                seen.add((key, entity.node))
+            if key:
                 table[key].append(entity)
 
-        files: dict[str, Entity] = {}
+        # A symbol or file is one Entity however many names it has (a symbol has ~3 rows; at
+        # 10k files there are 400k of them): its derived keys are made once, from the first.
+        shared: dict[str, Entity] = {}
         for norm, name, node, kind in rows:
+            if kind in ("symbol", "file"):
+                entity = shared.get(node)
+                if entity is None:
+                    entity = shared[node] = Entity(node, kind, name)
+                    if kind == "symbol":
+                        put(_compact(name), entity)
+                        put(_compact(name.rsplit(".", 1)[-1]), entity)
+                put(norm, entity)
+                continue
             entity = Entity(node, kind, name)
             put(norm, entity)
-            if kind == "symbol":
-                put(_compact(name), entity)
-                put(_compact(name.rsplit(".", 1)[-1]), entity)
-            elif kind == "file":
-                files[node] = entity
-            elif kind in ("person", "term") and ("-" in norm or "'" in norm):
+            if kind in ("person", "term") and ("-" in norm or "'" in norm):
                 put(norm.replace("-", " ").replace("'s", "").replace("'", ""), entity)
-        for entity in files.values():
-            _file_keys(entity, put, bags)
+        for entity in shared.values():
+            if entity.type == "file":
+                _file_keys(entity, put, bags)
+        # One entry per node under a key, the first one seen (as the rows came).
+        for key, found in table.items():
+            if len(found) > 1:
+                first: dict[str, Entity] = {}
+                for entity in found:
+                    first.setdefault(entity.node, entity)
+                if len(first) < len(found):
+                    table[key] = list(first.values())
         words: set[str] = set()
         for key in table:
             words.update(w for w in re.split(r"[\s/._-]+", key) if len(w) >= FUZZY_MIN)
