@@ -92,7 +92,7 @@ class BriefEngine:
         if generation == self._generation:
             return
         self._generation = generation
-        self.entities = EntityTable.load(self.db)
+        self.entities = EntityTable.cached(self.db)
         rules: list[ScopedRule] = []
         windows: dict[str, Window] = {}
         for ref, title, text, memory_json, created in self.db.execute(

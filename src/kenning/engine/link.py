@@ -114,6 +114,30 @@ class EntityTable:
         return cls.from_rows(rows)
 
     @classmethod
+    def cached(cls, db: sqlite3.Connection) -> EntityTable:
+        """`load`, shared while the database's entities stay the same.
+
+        The indexer (linking a new memory's mentions) and the brief engine both need the table,
+        and at 10k files building it takes seconds: one build serves both. The key is the
+        database file and the `entities_version` the indexer writes whenever a run changes
+        documents; without one (an in-memory or older database) nothing is cached.
+        """
+        path = str(db.execute("PRAGMA database_list").fetchone()[2] or "")
+        row = db.execute("SELECT value FROM meta WHERE key = 'entities_version'").fetchone()
+        if not path or row is None:
+            return cls.load(db)
+        key = (path, str(row[0]))
+        table = _TABLES.get(key)
+        if table is None:
+            table = cls.load(db)
+            for old in [k for k in _TABLES if k[0] == path]:
+                del _TABLES[old]
+            if len(_TABLES) >= 4:
+                _TABLES.clear()
+            _TABLES[key] = table
+        return table
+
+    @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, str, str]]) -> EntityTable:
         """Build from (norm, name, node, type) rows, adding the derived keys."""
         table: dict[str, list[Entity]] = defaultdict(list)
@@ -193,6 +217,9 @@ def _edits1(word: str, alphabet: str) -> set[str]:
     out |= {a + c + b for a, b in splits for c in alphabet}
     out.discard(word)
     return out
+
+
+_TABLES: dict[tuple[str, str], EntityTable] = {}
 
 
 def _compact(name: str) -> str:

@@ -187,7 +187,6 @@ class Indexer:
         self._defer_links = False
         self._links: tuple[dict[str, str], set[str]] | None = None
         self._deferred: list[tuple[int, str, list[str], str]] = []
-        self._entities: tuple[Any, Any] | None = None
 
     # ---- the run -------------------------------------------------------------------------
 
@@ -228,6 +227,8 @@ class Indexer:
             files_after = self._indexed_paths("repo")
             structure_changed = bool(plan.delete) or files_after.keys() != files_before.keys()
             changed_mem_docs = self._index_memories(stats)
+            if stats.changed or interrupted:
+                self._entities_changed()
             self._save_skipped(result.skipped_paths)
             relink_all = structure_changed or stats.rebuilt or interrupted
             if relink_all:
@@ -265,6 +266,7 @@ class Indexer:
                 set_meta(self.db, "derived_pending", "1")
             written = self._index_memories(stats)
             if stats.changed:
+                self._entities_changed()
                 self._relink_mentions(written)
                 self._refresh_staleness()
             with self.db:
@@ -781,18 +783,22 @@ class Indexer:
             for doc_id, path, lang, imports in rows:
                 self._link_imports_of(doc_id, path, json.loads(imports), lang or "", modules, files)
 
+    def _entities_changed(self) -> None:
+        """A new `entities_version`: shared entity tables (`EntityTable.cached`) are stale."""
+        import uuid
+
+        with self.db:
+            set_meta(self.db, "entities_version", uuid.uuid4().hex)
+
     def _relink_mentions(self, only_docs: set[int] | None) -> None:
         """Mention edges from memories to the files, symbols, people and terms they name."""
         from kenning.engine.link import EntityTable, find_mentions
 
         if only_docs is not None and not only_docs:
             return  # no memory changed: loading the entity table alone costs 100s of ms
-        # The table is kept while the entities stay the same (a warm server's `remember` after
-        # `remember`): building it takes seconds at 10k files, linking one memory milliseconds.
-        stamp = self.db.execute("SELECT max(rowid), count(*) FROM entities").fetchone()
-        if self._entities is None or self._entities[0] != stamp:
-            self._entities = (stamp, EntityTable.load(self.db))
-        table = self._entities[1]
+        # Shared with the brief engine while the entities stay the same: building the table
+        # takes seconds at 10k files, linking one memory milliseconds.
+        table = EntityTable.cached(self.db)
         query = (
             "SELECT c.doc_id, c.ref, c.title, c.text FROM chunks c JOIN documents d "
             "ON d.id = c.doc_id WHERE d.source = 'memory'"
