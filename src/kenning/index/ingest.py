@@ -130,6 +130,10 @@ def _resolved(folder: str) -> Path:
     return Path(folder).resolve()
 
 
+# Reasons a file was skipped after reading that hold until the file changes (size or mtime).
+REREAD_WHEN_CHANGED = ("generated", "binary", "too large")
+
+
 class _Batch:
     """One transaction over many small writes, committed every `items` writes or `seconds`.
 
@@ -214,6 +218,7 @@ class Indexer:
             stats.files_seen = len(result.files)
             files_before = self._indexed_paths("repo")
             plan = plan_changes(result.files, files_before)
+            plan.check = self._drop_known_skips(plan.check, stats)
             stats.files_unchanged = plan.unchanged
             may_change_structure = bool(plan.delete) or any(
                 e.path not in files_before for e in plan.check
@@ -230,6 +235,7 @@ class Indexer:
             if stats.changed or interrupted:
                 self._entities_changed()
             self._save_skipped(result.skipped_paths)
+            self._forget_read_skips({e.path for e in result.files})
             relink_all = structure_changed or stats.rebuilt or interrupted
             if relink_all:
                 self._relink_imports()
@@ -314,10 +320,46 @@ class Indexer:
                 self._write_prepared(entry, known.get(entry.path), ready, stats)
                 batch.tick()
 
+    def _drop_known_skips(self, check: list[FileEntry], stats: IndexStats) -> list[FileEntry]:
+        """Files to read, without those skipped after reading before and unchanged since."""
+        known = {
+            path: (size, mtime, reason)
+            for path, size, mtime, reason in self.db.execute(
+                "SELECT path, size, mtime, reason FROM read_skips"
+            )
+        }
+        if not known:
+            return check
+        kept: list[FileEntry] = []
+        for entry in check:
+            skip = known.get(entry.path)
+            if skip and skip[0] == entry.size and abs(skip[1] - entry.mtime) < 1e-6:
+                stats.skipped[skip[2]] += 1
+            else:
+                kept.append(entry)
+        return kept
+
+    def _forget_read_skips(self, present: set[str]) -> None:
+        gone = [
+            (path,)
+            for (path,) in self.db.execute("SELECT path FROM read_skips")
+            if path not in present
+        ]
+        if gone:
+            with self.db:
+                self.db.executemany("DELETE FROM read_skips WHERE path = ?", gone)
+
     def _write_prepared(
         self, entry: FileEntry, row: DocRow | None, ready: PreparedFile, stats: IndexStats
     ) -> None:
         """Apply one prepared file (inside the caller's `_Batch` transaction)."""
+        if ready.outcome == "skip" and ready.reason in REREAD_WHEN_CHANGED:
+            self.db.execute(
+                "INSERT OR REPLACE INTO read_skips (path, size, mtime, reason) VALUES (?, ?, ?, ?)",
+                (entry.path, entry.size, entry.mtime, ready.reason),
+            )
+        else:
+            self.db.execute("DELETE FROM read_skips WHERE path = ?", (entry.path,))
         if ready.outcome == "skip":
             stats.skipped[ready.reason] += 1
             # A file that is no longer readable text leaves the index; one that grew too large

@@ -171,6 +171,17 @@ def m004_memory_fts(db: sqlite3.Connection) -> None:
     db.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({moved})", MEMORY_KIND_LIST)
 
 
+@migration
+def m005_read_skips(db: sqlite3.Connection) -> None:
+    """Files skipped after reading them (generated, binary, too large), with the size and mtime
+    they had: an unchanged one is not read again by every run (181 of them cost ~50 ms of each
+    one-file re-index at 10k files)."""
+    db.execute(
+        "CREATE TABLE read_skips (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+        "mtime REAL NOT NULL, reason TEXT NOT NULL)"
+    )
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
