@@ -108,21 +108,31 @@ class IndexStats:
         return data
 
 
-def memory_doc_path(memory_file: Path, project: Project) -> str:
+def memory_doc_path(
+    memory_file: Path, project: Project, bases: list[tuple[str, str]] | None = None
+) -> str:
     """The documents.path of a memory file: project-relative, or `~personal/…`.
 
     Folders are resolved (once each: resolving every one of 5k files twice per run took
-    seconds); the file name is kept as the store names it.
+    seconds); the file name is kept as the store names it. String work, not pathlib: this runs
+    for every memory file in every index run (`bases` from `memory_path_bases`, once a run).
     """
-    resolved = _resolved(str(memory_file.parent)) / memory_file.name
-    try:
-        return resolved.relative_to(_resolved(str(project.root))).as_posix()
-    except ValueError:
-        personal = _resolved(str(project.personal_memories_dir))
-        try:
-            return "~personal/" + resolved.relative_to(personal).as_posix()
-        except ValueError:
-            return str(memory_file)
+    folder = str(_resolved(str(memory_file.parent)))
+    for base, prefix in bases or memory_path_bases(project):
+        if folder == base:
+            return prefix + memory_file.name
+        if folder.startswith(base.rstrip("/") + "/"):
+            rest = folder[len(base.rstrip("/")) + 1 :].replace(os.sep, "/")
+            return f"{prefix}{rest}/{memory_file.name}"
+    return str(memory_file)
+
+
+def memory_path_bases(project: Project) -> list[tuple[str, str]]:
+    """(resolved folder, documents.path prefix) for project and personal memories."""
+    return [
+        (str(_resolved(str(project.root))), ""),
+        (str(_resolved(str(project.personal_memories_dir))), "~personal/"),
+    ]
 
 
 @lru_cache(maxsize=256)
@@ -668,9 +678,10 @@ class Indexer:
         known = self._indexed_paths("memory")
         seen: set[str] = set()
         written: set[int] = set()
+        bases = memory_path_bases(self.project)
         with _Batch(self.db) as batch:
             for file, personal in self.store.files():
-                doc_path = memory_doc_path(file, self.project)
+                doc_path = memory_doc_path(file, self.project, bases)
                 seen.add(doc_path)
                 try:
                     info = file.stat()
@@ -916,10 +927,12 @@ class Indexer:
     # ---- vectors -------------------------------------------------------------------------
 
     def pending_vectors(self) -> int:
+        """Chunks without a vector. Vectors go with their chunks (`_delete_doc`), so the
+        difference of two counts is the answer, without a join over every chunk."""
         row = self.db.execute(
-            "SELECT count(*) FROM chunks WHERE id NOT IN (SELECT chunk_id FROM vectors)"
+            "SELECT (SELECT count(*) FROM chunks) - (SELECT count(*) FROM vectors)"
         ).fetchone()
-        return int(row[0])
+        return max(0, int(row[0]))
 
     def embed_pending(
         self,

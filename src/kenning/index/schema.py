@@ -182,6 +182,13 @@ def m005_read_skips(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m006_symbols_doc(db: sqlite3.Connection) -> None:
+    """Index symbols by document: deleting a document cascades to its symbols, and without it
+    each re-indexed file scanned every symbol row (~170k at 10k files)."""
+    db.execute("CREATE INDEX IF NOT EXISTS symbols_doc ON symbols(doc_id)")
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
