@@ -26,9 +26,7 @@ def test_an_unchanged_skipped_file_is_counted_but_not_read_again(tiny: Path) -> 
     os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10**9))
     changed = ws.index(embed=False)
     assert changed.files_indexed == 1 and changed.skipped["generated"] == 0
-    assert [h.path for h in ws.search("written by a person", kind="code")][:1] == [
-        "app/tables.py"
-    ]
+    assert [h.path for h in ws.search("written by a person", kind="code")][:1] == ["app/tables.py"]
     # Deleted: its record goes too.
     target.unlink()
     ws.index(embed=False)
