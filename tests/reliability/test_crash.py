@@ -105,3 +105,67 @@ def test_a_run_killed_before_its_link_passes_is_finished_by_the_next(sample: Pat
     assert db.execute("SELECT src, dst, kind FROM edges ORDER BY 1, 2, 3").fetchall() == edges
     assert db.execute("SELECT value FROM meta WHERE key = 'derived_pending'").fetchone() == ("0",)
     db.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat_file.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped (a dead worker holds no lock)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_killing_the_indexer_takes_its_workers_along(tmp_path: Path, kenning_home: Path) -> None:
+    """A large run prepares files in forked workers, which hold a copy of the write lock: an
+    orphaned worker kept it, and the next `kenning index` waited ten minutes."""
+    import pytest
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc to find the workers")
+    root = tmp_path / "big"
+    for n in range(900):
+        folder = root / f"pkg{n % 9}"
+        folder.mkdir(parents=True, exist_ok=True)
+        body = "".join(
+            f"def handler_{n}_{m}(value):\n    return value + {m}\n\n" for m in range(40)
+        )
+        (folder / f"mod_{n}.py").write_text(body)
+    env = {**os.environ, "KENNING_HOME": str(kenning_home)}
+    proc = kenning("-C", str(root), "index", "--no-vectors", env=env)
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        time.sleep(0.01)
+    if not workers:
+        proc.communicate()
+        pytest.skip("the run finished before its workers could be seen")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    gone_by = time.monotonic() + 15
+    while any(_running(w) for w in workers) and time.monotonic() < gone_by:
+        time.sleep(0.05)
+    alive = [w for w in workers if _running(w)]
+    assert not alive, f"workers outlived the indexer: {alive}"
+    done = subprocess.run(
+        [sys.executable, "-m", "kenning", "-C", str(root), "index", "--json", "--no-vectors"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # an orphan holding the lock made this wait 600 s, then fail
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["files_seen"] == 900

@@ -9,6 +9,10 @@ keeps the database transactions to itself.
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
@@ -173,6 +177,32 @@ def default_workers() -> int:
     return max(1, min(cpus, 8))
 
 
+def _die_with_parent(parent: int) -> None:
+    """Worker start-up: exit as soon as the indexer is gone, kill -9 included.
+
+    A forked worker holds a copy of every descriptor of the indexer, its `write.lock` among
+    them: an orphan sleeping on its task queue kept that lock, and the next `kenning index`
+    waited ten minutes for it. Linux kills the worker with its parent (PR_SET_PDEATHSIG);
+    elsewhere a watchdog thread checks every second.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="kenning-prepare-watchdog", daemon=True).start()
+
+
 def _pool(workers: int) -> Executor:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -182,7 +212,12 @@ def _pool(workers: int) -> Executor:
     # caller's main script in every worker, which hangs any script without a __main__ guard.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 def path_words_of(path: str) -> list[str]:
