@@ -167,3 +167,18 @@ def test_route_overrides_in_the_project_config_reach_the_plan(sample: Path) -> N
     assert plan["quotas"]["code"] == 9
     assert plan["expand"] == ["tests"]
     assert plan["code_share"] == 0.8
+
+
+def test_a_name_in_most_of_a_large_repository_is_not_expanded(
+    indexed_sample: Any, monkeypatch: Any
+) -> None:
+    """Callers and tests of a name found everywhere (`get` at 10k files) are noise, and scoring
+    every chunk that holds it cost ~120 ms; the thresholds are lowered here to this small repo."""
+    from kenning.engine import expand
+
+    request = "compute_invoice_total returns the wrong tax when there's a discount"
+    monkeypatch.setattr(expand, "COMMON_NAME_ROWS", 0)
+    monkeypatch.setattr(expand, "COMMON_NAME_SHARE", 0.0)
+    packet = indexed_sample.brief(request, 2000)
+    assert packet.intent == "fix"
+    assert not any(i.why.startswith(("calls `", "tests `")) for i in packet.items)

@@ -104,7 +104,18 @@ def run_expansions(
     return out
 
 
+# A name in more than this share of the code chunks, and in more than COMMON_NAME_ROWS of them
+# (`get`, `run` in a large repository), says nothing about which callers, tests or docs are
+# meant, and scoring every chunk that holds it cost ~120 ms of a brief at 10k files. Small
+# repositories are searched whatever the name: scoring them is cheap.
+COMMON_NAME_SHARE = 0.02
+COMMON_NAME_ROWS = 1000
+
+
 def _search(retriever: Retriever, name: str, kinds: tuple[str, ...], pool: int) -> list[Hit]:
+    rows, share = retriever.code_frequency(name)
+    if rows > COMMON_NAME_ROWS and share > COMMON_NAME_SHARE:
+        return []
     ranked = retriever.lexical([name], kinds, pool)
     found = retriever.fetch([cid for cid, _ in ranked])
     return [found[cid] for cid, _ in ranked if cid in found]

@@ -74,6 +74,11 @@ class LexicalSearch:
                 self._df[term] = 0
         return self._df[term]
 
+    def share(self, term: str) -> float:
+        """The fraction of the table's rows that hold `term` (0 for an empty table)."""
+        self._refresh()
+        return self.document_frequency(term) / self._rows if self._rows else 0.0
+
     def terms_for(self, terms: Sequence[str]) -> list[str]:
         """The pruned terms of a query (see `prune`)."""
         self._refresh()

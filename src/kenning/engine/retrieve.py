@@ -200,6 +200,11 @@ class Retriever:
         out.sort(key=lambda pair: -pair[1])
         return out[:limit]
 
+    def code_frequency(self, term: str) -> tuple[int, float]:
+        """How many code chunks hold `term`, and what fraction of all code chunks that is."""
+        search = self._lexical("chunks_fts")
+        return search.document_frequency(term), search.share(term)
+
     def _lexical(self, table: str) -> LexicalSearch:
         search = self._tables.get(table)
         if search is None:
