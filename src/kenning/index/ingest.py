@@ -28,13 +28,12 @@ from kenning.hygiene.staleness import write_anchors
 from kenning.index import instructions
 from kenning.index.chunk import Chunk
 from kenning.index.db import get_meta, open_index, set_meta
-from kenning.index.prepare import PreparedFile, Preparer
+from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
 from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, scan
 from kenning.index.schema import MEMORY_KIND_LIST
-from kenning.index.terms import expand, split_identifier
+from kenning.index.terms import split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
 from kenning.secrets import redact
-from kenning.tokens import count_tokens
 
 Progress = Callable[[str, int, int], None]
 COCHANGE_COMMITS = 400
@@ -466,108 +465,51 @@ class Indexer:
     def _insert_chunk(
         self,
         doc_id: int,
+        row: ChunkRow,
         *,
-        kind: str,
         ref: str,
         path: str,
-        title: str,
-        text: str,
-        symbol: str | None = None,
-        start: int | None = None,
-        end: int | None = None,
-        status: str = "active",
-        created: float | None = None,
-        updated: float | None = None,
-        memory_json: str | None = None,
-        search_extra: str = "",
-    ) -> int:
-        chunk_id = self._insert_row(
-            doc_id,
-            kind=kind,
-            ref=ref,
-            path=path,
-            title=title,
-            text=text,
-            symbol=symbol,
-            start=start,
-            end=end,
-            tokens=count_tokens(text),
-            digest=content_hash(f"{title}\n{text}"),
-            status=status,
-            created=created,
-            updated=updated,
-            memory_json=memory_json,
-        )
-        body = f"{text}\n{expand(text)}\n{search_extra}"
-        table = "memory_fts" if kind in MEMORY_KIND_LIST else "chunks_fts"
-        self.db.execute(
-            f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
-            (chunk_id, f"{title} {expand(title)}", body),
-        )
-        return chunk_id
-
-    def _insert_row(
-        self,
-        doc_id: int,
-        *,
-        kind: str,
-        ref: str,
-        path: str,
-        title: str,
-        text: str,
-        symbol: str | None,
-        start: int | None,
-        end: int | None,
-        tokens: int,
-        digest: str,
         status: str = "active",
         created: float | None = None,
         updated: float | None = None,
         memory_json: str | None = None,
     ) -> int:
+        """The `chunks` row and its FTS row (memories and code have separate FTS tables)."""
         cur = self.db.execute(
             "INSERT INTO chunks (doc_id, kind, ref, path, title, symbol, start_line, end_line, "
             "text, tokens, hash, status, created, updated, memory_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
-                kind,
+                row.kind,
                 ref,
                 path,
-                title,
-                symbol,
-                start,
-                end,
-                text,
-                tokens,
-                digest,
+                row.title,
+                row.symbol,
+                row.start_line,
+                row.end_line,
+                row.text,
+                row.tokens,
+                row.hash,
                 status,
                 created,
                 updated,
                 memory_json,
             ),
         )
-        return int(cur.lastrowid or 0)
+        chunk_id = int(cur.lastrowid or 0)
+        table = "memory_fts" if row.kind in MEMORY_KIND_LIST else "chunks_fts"
+        self.db.execute(
+            f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
+            (chunk_id, row.fts_title, row.fts_body),
+        )
+        return chunk_id
 
     def _write_chunks(self, doc_id: int, path: str, ready: PreparedFile) -> int:
-        by_span: dict[tuple[int, int, str | None], int] = {}
+        by_span: dict[tuple[int | None, int | None, str | None], int] = {}
         for chunk in ready.chunks:
-            chunk_id = self._insert_row(
-                doc_id,
-                kind=chunk.kind,
-                ref=f"{path}:{chunk.start_line}-{chunk.end_line}",
-                path=path,
-                title=chunk.title,
-                text=chunk.text,
-                symbol=chunk.symbol,
-                start=chunk.start_line,
-                end=chunk.end_line,
-                tokens=chunk.tokens,
-                digest=chunk.hash,
-            )
-            self.db.execute(
-                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
-                (chunk_id, chunk.fts_title, chunk.fts_body),
+            chunk_id = self._insert_chunk(
+                doc_id, chunk, ref=f"{path}:{chunk.start_line}-{chunk.end_line}", path=path
             )
             by_span[(chunk.start_line, chunk.end_line, chunk.symbol)] = chunk_id
         self._write_symbols(doc_id, path, ready.symbols, by_span)
@@ -578,7 +520,7 @@ class Indexer:
         doc_id: int,
         path: str,
         symbols: list[Chunk],
-        by_span: dict[tuple[int, int, str | None], int],
+        by_span: dict[tuple[int | None, int | None, str | None], int],
     ) -> None:
         """The symbol rows of one file, their names as entities and `contains` edges (one
         statement per table: a file holds dozens of symbols)."""
@@ -590,7 +532,11 @@ class Indexer:
             chunk_id = by_span.get((sym.start_line, sym.end_line, sym.symbol))
             if chunk_id is None:  # a member of a class chunked whole: the enclosing chunk
                 for (start, end, _), cid in by_span.items():
-                    if start <= sym.start_line and sym.end_line <= end:
+                    if (
+                        start is not None
+                        and end is not None
+                        and start <= sym.start_line <= sym.end_line <= end
+                    ):
                         chunk_id = cid
                         break
             name = sym.symbol.rsplit(".", 1)[-1]
@@ -657,13 +603,9 @@ class Indexer:
             )
             self._insert_chunk(
                 doc_id,
-                kind=item.kind,
+                chunk_row(item.kind, item.title, item.body, None, item.start_line, item.end_line),
                 ref=f"{path}:{item.start_line}-{item.end_line}",
                 path=path,
-                title=item.title,
-                text=item.body,
-                start=item.start_line,
-                end=item.end_line,
                 status=item.status,
                 created=created,
                 updated=created,
@@ -749,16 +691,13 @@ class Indexer:
         extra = " ".join([*memory.aliases, *memory.tags, *memory.scope])
         self._insert_chunk(
             doc_id,
-            kind=memory.kind,
+            chunk_row(memory.kind, memory.title, text, search_extra=extra),
             ref=memory.id,
             path=doc_path,
-            title=memory.title,
-            text=text,
             status=memory.status,
             created=memory.created.timestamp(),
             updated=memory.updated.timestamp(),
             memory_json=memory_json,
-            search_extra=extra,
         )
         node = f"mem:{memory.id}"
         if memory.kind in ("person", "term"):

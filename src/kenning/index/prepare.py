@@ -41,8 +41,8 @@ class ChunkRow:
     title: str
     text: str
     symbol: str | None
-    start_line: int
-    end_line: int
+    start_line: int | None
+    end_line: int | None
     tokens: int
     hash: str
     fts_title: str
@@ -105,20 +105,42 @@ def prepare_file(
                 "doc" if chunk.kind == "doc" else ("symbol" if chunk.kind == "symbol" else "file")
             )
             prepared.chunks.append(
-                ChunkRow(
+                chunk_row(
                     kind,
                     chunk.title,
                     chunk.text,
                     chunk.symbol,
                     chunk.start_line,
                     chunk.end_line,
-                    count_tokens(chunk.text),
-                    content_hash(f"{chunk.title}\n{chunk.text}"),
-                    f"{chunk.title} {expand(chunk.title)}",
-                    f"{chunk.text}\n{expand(chunk.text)}\n{path_words}",
+                    search_extra=path_words,
                 )
             )
     return prepared
+
+
+def chunk_row(
+    kind: str,
+    title: str,
+    text: str,
+    symbol: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    *,
+    search_extra: str = "",
+) -> ChunkRow:
+    """A chunk's row with its token count, hash and FTS text (split identifiers appended)."""
+    return ChunkRow(
+        kind,
+        title,
+        text,
+        symbol,
+        start,
+        end,
+        count_tokens(text),
+        content_hash(f"{title}\n{text}"),
+        f"{title} {expand(title)}",
+        f"{text}\n{expand(text)}\n{search_extra}",
+    )
 
 
 def _prepare_batch(batch: list[tuple[str, str, int, str | None]]) -> list[PreparedFile]:
