@@ -5,8 +5,9 @@ FTS5 scores every row that matches any term of an OR query, and at 10k files a w
 per search. FTS5's BM25 clamps the idf of a term found in more than half the rows to ~0, so such
 a term changes no score and dropping it is lossless (`prune`). A term in more than a fifth of the
 rows has an idf below log(4) ≈ 1.4, against 5–10 for the specific words beside it; when the query
-keeps a more specific term, those are dropped too (measured on 80 generated requests at 10k
-files: 98 % of the top 20 stay in the top 50, and the search takes ~17 ms instead of ~60 ms).
+keeps a more specific term, those are dropped too. `python bench/approximations.py` at 10k
+files, 80 generated requests: 98.8 % of the full query's top 20 stay in the pruned query's top 50,
+and the search takes 12 ms instead of 75 ms (p50).
 
 Document frequencies are looked up per term (one FTS5 count, ~0.5 ms) and cached per index
 generation.
