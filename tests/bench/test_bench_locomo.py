@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kenning.bench import locomo
+from kenning.errors import KenningError
 
 
 def test_load_normalises_and_counts_evidence(locomo_file: Path) -> None:
@@ -57,3 +58,25 @@ def test_run_scores_every_system_with_the_known_answers(locomo_file: Path, tmp_p
     text = memory_file.read_text()
     assert "title: 'Alice: I adopted a greyhound named Biscuit last week.'" in text
     assert "created: '2023-05-08T13:56:00Z'" in text or "created: 2023-05-08T13:56:00Z" in text
+
+
+def test_conversations_select_a_prefix_a_range_or_a_list() -> None:
+    assert locomo.select_conversations(None, 10) == list(range(10))
+    assert locomo.select_conversations(3, 10) == [0, 1, 2]
+    assert locomo.select_conversations("5-9", 10) == [5, 6, 7, 8, 9]
+    assert locomo.select_conversations("0,3, 7", 10) == [0, 3, 7]
+    assert locomo.select_conversations("8-12", 10) == [8, 9]
+    with pytest.raises(KenningError, match="0 to 9"):
+        locomo.select_conversations("10-12", 10)
+    with pytest.raises(KenningError, match="A-B"):
+        locomo.select_conversations("last", 10)
+
+
+def test_run_on_a_held_out_conversation_names_it(locomo_file: Path, tmp_path: Path) -> None:
+    result = locomo.run(locomo_file, tmp_path / "work", embed=False, conversations="1")
+    assert result["conversation_indexes"] == [0]
+    result = locomo.run(
+        locomo_file, tmp_path / "held", embed=False, conversations="1-1", systems=("bm25",)
+    )
+    assert result["conversation_indexes"] == [1]
+    assert (tmp_path / "held" / "locomo-01").is_dir()

@@ -156,7 +156,10 @@ def _peers(names: tuple[str, ...], workdir: Path) -> list[Any]:
     type=click.Path(path_type=Path),
     help="locomo: path to locomo10.json.",
 )
-@click.option("--conversations", type=int, help="locomo: only the first N conversations.")
+@click.option(
+    "--conversations",
+    help="locomo: the first N conversations (5), a 0-based range (5-9) or a list (0,3).",
+)
 @click.option("--no-embed", is_flag=True, help="history/locomo: lexical index only (fast).")
 @click.option(
     "--peer", "peers", multiple=True, type=click.Choice(PEERS), help="Also run a peer side by side."
@@ -187,7 +190,7 @@ def bench(
     commits: int,
     repo: Path | None,
     locomo_path: Path | None,
-    conversations: int | None,
+    conversations: str | None,
     no_embed: bool,
     peers: tuple[str, ...],
     from_dir: Path | None,

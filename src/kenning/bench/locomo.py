@@ -196,6 +196,30 @@ def load(path: Path) -> tuple[list[Conversation], LoadReport]:
     return conversations, report
 
 
+def select_conversations(spec: int | str | None, total: int) -> list[int]:
+    """Which conversations (0-based) to run: all, the first N (`5`), a range (`"5-9"`) or a
+    list (`"0,3,7"`), so a tuning subset and a held-out subset can be run apart.
+
+    Raises:
+        KenningError: the spec names no conversation of the file or does not parse.
+    """
+    if spec is None or spec == "":
+        return list(range(total))
+    text = str(spec).strip()
+    if text.isdigit():
+        return list(range(min(int(text), total)))
+    chosen: list[int] = []
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise KenningError(f"conversations {spec!r}: give N, A-B or A,B,C (0-based)")
+        chosen += range(int(low), int(high) + 1) if dash else [int(low)]
+    chosen = sorted({i for i in chosen if 0 <= i < total})
+    if not chosen:
+        raise KenningError(f"conversations {spec!r}: the file has {total} (0 to {total - 1})")
+    return chosen
+
+
 def write_project(root: Path, conversation: Conversation) -> None:
     """One project holding every turn as a `note` memory file (no index yet)."""
     folder = root / ".kenning" / "memories" / "note"
@@ -237,7 +261,7 @@ def run(
     *,
     systems: Sequence[str] = SYSTEMS,
     embed: bool = True,
-    conversations: int | None = None,
+    conversations: int | str | None = None,
     questions: int | None = None,
     peers: Sequence[Peer] = (),
     progress: Progress | None = None,
@@ -246,8 +270,8 @@ def run(
     from kenning.workspace import Workspace
 
     convs, report = load(data)
-    if conversations is not None:
-        convs = convs[:conversations]
+    chosen = select_conversations(conversations, len(convs))
+    convs = [convs[i] for i in chosen]
     from kenning.engine.vectors import embed_query
 
     if not embed:
@@ -256,7 +280,7 @@ def run(
     index_seconds = 0.0
     total_q = sum(len(c.questions[:questions]) for c in convs)
     done = 0
-    for n, conv in enumerate(convs):
+    for n, conv in zip(chosen, convs, strict=True):
         root = workdir / f"locomo-{n:02d}"
         write_project(root, conv)
         by_memory = {t.memory_id: t.dia_id for t in conv.turns}
@@ -328,6 +352,7 @@ def run(
         "dataset": report.to_dict() | {"evidence_dropped": report.evidence_dropped[:20]},
         "categories": {str(k): v for k, v in CATEGORIES.items()},
         "conversations": len(convs),
+        "conversation_indexes": chosen,
         "questions": done,
         "vectors": embed,
         "index_seconds": round(index_seconds, 2),
