@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from kenning.engine.link import EntityTable, Mention, find_mentions
+from kenning.engine.link import EntityTable, IndexedEntities, Mention, find_mentions
+from kenning.index import entity_keys
+from kenning.index.schema import migrate
 
 
 def _symbol(path: str, qual: str) -> list[tuple[str, str, str, str]]:
@@ -32,8 +36,28 @@ def _memory(mid: str, kind: str, *names: str) -> list[tuple[str, str, str, str]]
     return [(n.lower(), n, f"mem:{mid}", kind) for n in names]
 
 
-@pytest.fixture(scope="module")
-def table() -> EntityTable:
+def indexed(rows: list[tuple[str, str, str, str]], folder: Path) -> EntityTable:
+    """The same names written to a real index the way the indexer writes them."""
+    db = sqlite3.connect(folder / "entities.sqlite3")
+    migrate(db)
+    by_doc: dict[str, list[tuple[str, str, str, str]]] = {}
+    for row in rows:
+        owner = (
+            row[2].split("::", 1)[0].split(":", 1)[1] if row[2][:4] in ("sym:", "file") else row[2]
+        )
+        by_doc.setdefault(owner, []).append(row)
+    with db:
+        for owner, names in by_doc.items():
+            doc = db.execute(
+                "INSERT INTO documents (path, source, mtime, size, hash) VALUES (?, ?, 0, 0, '')",
+                (owner, "memory" if owner.startswith("mem:") else "repo"),
+            ).lastrowid
+            entity_keys.write(db, doc, names)
+    return IndexedEntities(db)
+
+
+@pytest.fixture(scope="module", params=["in-memory", "indexed"])
+def table(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EntityTable:
     rows: list[tuple[str, str, str, str]] = []
     for path in (
         "src/app/payments/webhooks.py",
@@ -63,6 +87,8 @@ def table() -> EntityTable:
     rows += _memory("ledger-entry-3", "term", "Ledger entry", "posting", "journal entry")
     rows += _memory("credit-note-4", "term", "Credit note", "credit memo")
     rows += [("payments", "payments", "mem:some-decision", "tag")]
+    if request.param == "indexed":
+        return indexed(rows, tmp_path_factory.mktemp("links"))
     return EntityTable.from_rows(rows)
 
 

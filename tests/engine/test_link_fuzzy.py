@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kenning.engine.link import EntityTable
+from kenning.engine.link import EntityTable, IndexedEntities
+from kenning.index import entity_keys
+from kenning.index.schema import migrate
 
 
 def osa(a: str, b: str) -> int:
@@ -58,3 +63,23 @@ def test_a_huge_word_is_not_expanded() -> None:
     table = table_of(["webhook", "ledger"])
     assert table.correct("x" * 20_000) is None
     assert table.correct("webhookz" * 6) is None
+
+
+def test_the_index_corrects_typos_like_the_in_memory_table(tmp_path: Path) -> None:
+    known = ["webhook", "dunning", "ledger", "invoice", "invoices", "naïve", "refunds"]
+    db = sqlite3.connect(tmp_path / "index.sqlite3")
+    migrate(db)
+    with db:
+        entity_keys.write(db, None, [(w, w, f"mem:{w}", "term") for w in known])
+    indexed, in_memory = IndexedEntities(db), table_of(known)
+    for probe in [
+        "webhok",
+        "dunnxyg",
+        "dunnign",
+        "legder",
+        "invoicex",
+        "naive",
+        "refund",
+        "zzzzzz",
+    ]:
+        assert indexed.correct(probe) == in_memory.correct(probe), probe

@@ -21,8 +21,8 @@ import pathspec
 from kenning.engine.classify import Intent, classify
 from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts, parse_diff
 from kenning.engine.expand import run_expansions
-from kenning.engine.filerank import spread_over_files
-from kenning.engine.link import EntityTable, Mention, find_mentions
+from kenning.engine.filerank import RankedFile, spread_over_files
+from kenning.engine.link import EntityTable, Mention, entity_table, find_mentions
 from kenning.engine.pack import (
     Candidate,
     Packet,
@@ -30,6 +30,7 @@ from kenning.engine.pack import (
     fit_budget,
     fit_memory_text,
     focus_lines,
+    listing_text,
 )
 from kenning.engine.retrieve import CODE_KINDS, MEMORY_KINDS, Hit, Retriever, Weights
 from kenning.engine.route import Plan, plan_for
@@ -92,7 +93,7 @@ class BriefEngine:
         if generation == self._generation:
             return
         self._generation = generation
-        self.entities = EntityTable.cached(self.db)
+        self.entities = entity_table(self.db)
         rules: list[ScopedRule] = []
         windows: dict[str, Window] = {}
         for ref, title, text, memory_json, created in self.db.execute(
@@ -199,12 +200,14 @@ class BriefEngine:
         code_hits = self.retriever.search(
             request,
             CODE_KINDS,
-            k=max(8, code_quota * 3),
+            # Deep enough that the file ranking covers the excerpts' files and the listed ones.
+            k=max(8, code_quota * 3, code_quota + plan.files + 4),
             seeds=seeds,
             weights=weights,
             use_dense=use_dense,
             query_vec=query_vec,
         )
+        ranked_files = list(self.retriever.ranked_files)
         code_hits = self._promote_named_code(code_hits, mentions, files)
         memory_hits = self.retriever.search(
             request,
@@ -237,7 +240,10 @@ class BriefEngine:
         )
         timings["conflicts"] = time.perf_counter() - t
         t = time.perf_counter()
-        items = self._pack(plan, budget, terms, code_hits, memory_hits, named, scoped, conflicts)
+        listing = self._listing(ranked_files, code_hits, plan.files + code_quota)
+        items = self._pack(
+            plan, budget, terms, code_hits, memory_hits, named, scoped, conflicts, listing
+        )
         timings["pack"] = time.perf_counter() - t
         packet = Packet(
             request=request,
@@ -440,6 +446,7 @@ class BriefEngine:
         named: list[tuple[Hit, Mention]],
         scoped: list[tuple[ScopedRule, str, str]],
         conflicts: list[Conflict],
+        listing: Sequence[Candidate] = (),
     ) -> list[PacketItem]:
         """Turn the stages' results into candidates; `pack.fit_budget` chooses what fits."""
         max_item = min(plan.max_item_tokens, max(60, budget // 3))
@@ -499,7 +506,54 @@ class BriefEngine:
             plan.code_share,
             quotas,
             first_refs=[c.ref for c in conflicts],
+            listing=listing,
+            listing_quota=plan.files,
         )
+
+    def _listing(
+        self, ranked: Sequence[RankedFile], code_hits: Sequence[Hit], limit: int
+    ) -> list[Candidate]:
+        """One-line candidates for the best `limit` source files of the file ranking, in its order.
+
+        Each names the file's best chunk (its best code hit, else the ranking's best chunk)
+        and scores like that hit; a file with no hit scores just below the file before it, so
+        the packet's order of files follows the ranking. Prose files are not listed: docs come
+        as excerpts within the plan's `doc` quota.
+        """
+        ranked = [f for f in ranked if f.score > 0]
+        if not ranked or limit <= 0:
+            return []
+        best: dict[str, Hit] = {}
+        for hit in code_hits:
+            if hit.path not in best or hit.score > best[hit.path].score:
+                best[hit.path] = hit
+        missing = [f.best_chunk for f in ranked if f.path not in best and f.best_chunk is not None]
+        fetched = self.retriever.fetch(missing)
+        out: list[Candidate] = []
+        last = max((h.score for h in code_hits), default=1.0)
+        for f in ranked:
+            found = best.get(f.path)
+            score = found.score if found is not None else last * 0.99
+            if found is None and f.best_chunk is not None:
+                found = fetched.get(f.best_chunk)
+            if found is None or found.kind == "doc":
+                continue
+            hit = found
+            last = min(last, score)
+            end = hit.end_line or hit.start_line or 1
+            item = PacketItem(
+                "file",
+                f"{f.path}:{hit.start_line or 1}-{end}",
+                hit.symbol or f.path,
+                listing_text(hit.text),
+                score,
+                f.why(short=True) or "ranked by the file ranking",
+                listing=True,
+            )
+            out.append(Candidate(item, None))
+            if len(out) >= limit:
+                break
+        return out
 
     def _memory_item(self, hit: Hit, why: str, max_tokens: int) -> PacketItem:
         status, note = self._labels.get(hit.ref, (hit.status, ""))

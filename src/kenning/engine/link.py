@@ -26,10 +26,12 @@ import re
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from kenning.index import entity_keys
+from kenning.index.entity_keys import FUZZY_MIN
 from kenning.index.terms import STOP_WORDS, split_identifier
 
 _PATHLIKE = re.compile(r"(?<![\w/.-])[\w.-]*(?:/[\w.-]+)+|(?<![\w/.-])[\w-]+\.[A-Za-z]{1,5}\b")
@@ -39,10 +41,8 @@ _CODE_EXT = frozenset(
     "py pyi js jsx ts tsx go rs java kt rb php c h cc cpp hpp cs swift scala sql sh md mdc "
     "rst txt toml yaml yml json ini cfg html css scss vue svelte lock".split()
 )
-_INDEX_STEMS = frozenset(("__init__", "index", "main", "mod", "lib", "app"))
 _FILLER = frozenset(("the", "a", "an", "our", "this", "that", "file", "module", "in", "of"))
 _FILE_CUE_AFTER = frozenset(("module", "file", "script", "package"))
-FUZZY_MIN = 5
 # Words longer than this are not typo-corrected (identifiers that long are pasted, not typed).
 MAX_FUZZY_LENGTH = 40
 
@@ -97,90 +97,81 @@ class Mention:
         return out
 
 
-@dataclass
 class EntityTable:
-    """Normalised name → entities, plus the derived keys and the typo index built from them."""
+    """Normalised name → entities, with the derived keys and the typo words.
 
-    by_norm: dict[str, list[Entity]] = field(default_factory=dict)
-    max_words: int = 4
-    by_bag: dict[frozenset[str], list[Entity]] = field(default_factory=dict)
-    words: frozenset[str] = frozenset()
-    _alphabet: str | None = None
-    _longest: int | None = None
+    Two ways to hold one: `IndexedEntities` reads the index's rows on demand (what a request or
+    one new memory needs: a few indexed lookups); `EntityTable` holds every name in memory (what
+    linking thousands of memories at once, and the tests, need). Both see the same keys: the
+    derived ones come from `kenning.index.entity_keys` either way.
+    """
+
+    max_words: int = 6
+
+    def __init__(
+        self,
+        by_norm: dict[str, list[Entity]] | None = None,
+        by_bag: dict[str, list[Entity]] | None = None,
+        words: frozenset[str] = frozenset(),
+        max_words: int = 4,
+    ) -> None:
+        self.by_norm = by_norm or {}
+        self.by_bag = by_bag or {}
+        self.words = words
+        self.max_words = max_words
+        self._alphabet: str | None = None
+        self._longest: int | None = None
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> EntityTable:
-        rows = db.execute("SELECT norm, name, node, type FROM entities").fetchall()
+        """Every name of the index, in memory (its derived keys are made again here)."""
+        rows = db.execute(
+            "SELECT norm, name, node, type FROM entities WHERE derived = 0 ORDER BY rowid"
+        ).fetchall()
         return cls.from_rows(rows)
-
-    @classmethod
-    def cached(cls, db: sqlite3.Connection) -> EntityTable:
-        """`load`, shared while the database's entities stay the same.
-
-        The indexer (linking a new memory's mentions) and the brief engine both need the table,
-        and at 10k files building it takes seconds: one build serves both. The key is the
-        database file and the `entities_version` the indexer writes whenever a run changes
-        documents; without one (an in-memory or older database) nothing is cached.
-        """
-        path = str(db.execute("PRAGMA database_list").fetchone()[2] or "")
-        row = db.execute("SELECT value FROM meta WHERE key = 'entities_version'").fetchone()
-        if not path or row is None:
-            return cls.load(db)
-        key = (path, str(row[0]))
-        table = _TABLES.get(key)
-        if table is None:
-            table = cls.load(db)
-            for old in [k for k in _TABLES if k[0] == path]:
-                del _TABLES[old]
-            if len(_TABLES) >= 4:
-                _TABLES.clear()
-            _TABLES[key] = table
-        return table
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, str, str]]) -> EntityTable:
         """Build from (norm, name, node, type) rows, adding the derived keys."""
+        rows = list(rows)
         table: dict[str, list[Entity]] = defaultdict(list)
-        bags: dict[frozenset[str], list[Entity]] = defaultdict(list)
-
-        def put(key: str, entity: Entity) -> None:
-            key = key.strip()
-            if key:
-                table[key].append(entity)
-
+        bags: dict[str, list[Entity]] = defaultdict(list)
         # A symbol or file is one Entity however many names it has (a symbol has ~3 rows; at
-        # 10k files there are 400k of them): its derived keys are made once, from the first.
+        # 10k files there are 400k of them).
         shared: dict[str, Entity] = {}
-        for norm, name, node, kind in rows:
+        tagged = [(*row, 0) for row in rows] + entity_keys.derived_rows(rows)
+        for norm, name, node, kind, flag in tagged:
             if kind in ("symbol", "file"):
                 entity = shared.get(node)
                 if entity is None:
                     entity = shared[node] = Entity(node, kind, name)
-                    if kind == "symbol":
-                        put(_compact(name), entity)
-                        put(_compact(name.rsplit(".", 1)[-1]), entity)
-                put(norm, entity)
-                continue
-            entity = Entity(node, kind, name)
-            put(norm, entity)
-            if kind in ("person", "term") and ("-" in norm or "'" in norm):
-                put(norm.replace("-", " ").replace("'s", "").replace("'", ""), entity)
-        for entity in shared.values():
-            if entity.type == "file":
-                _file_keys(entity, put, bags)
-        # One entry per node under a key, the first one seen (as the rows came).
+            else:
+                entity = Entity(node, kind, name)
+            if flag == entity_keys.BAG_ROW:
+                bags[norm].append(entity)
+            elif norm.strip():
+                table[norm.strip()].append(entity)
         for key, found in table.items():
-            if len(found) > 1:
-                first: dict[str, Entity] = {}
-                for entity in found:
-                    first.setdefault(entity.node, entity)
-                if len(first) < len(found):
-                    table[key] = list(first.values())
-        words: set[str] = set()
-        for key in table:
-            words.update(w for w in re.split(r"[\s/._-]+", key) if len(w) >= FUZZY_MIN)
+            table[key] = _dedupe(found)
+        words = entity_keys.key_words(table)
         longest = max((k.count(" ") + 1 for k in table), default=1)
-        return cls(dict(table), min(longest, 6), dict(bags), frozenset(words))
+        return cls(dict(table), dict(bags), frozenset(words), min(longest, 6))
+
+    def empty(self) -> bool:
+        return not self.by_norm
+
+    def lookup(self, key: str) -> list[Entity]:
+        return self.by_norm.get(key, [])
+
+    def bag(self, key: str) -> list[Entity]:
+        return self.by_bag.get(key, [])
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Nothing to fetch: every name is already here."""
+
+    def adr_files(self) -> list[tuple[str, list[Entity]]]:
+        """(path, file entities) of the ADR-like files, for "the ADR about X"."""
+        return [(k, v) for k, v in self.by_norm.items() if _ADR_PATH.match(k)]
 
     def longest_word(self) -> int:
         if self._longest is None:
@@ -200,12 +191,116 @@ class EntityTable:
         insertions over the known words' alphabet: a few hundred set lookups), so nothing is
         built per index: a one-deletion index of every word took seconds at 10k files.
         """
-        if len(word) < FUZZY_MIN or word in self.words or not word.isalpha():
+        if not _correctable(word) or word in self.words:
             return None
-        if len(word) > MAX_FUZZY_LENGTH or len(word) > self.longest_word() + 1:
-            return None  # no known word is within one edit (and edits grow with the square)
+        if len(word) > self.longest_word() + 1:
+            return None  # no known word is within one edit
         close = sorted(w for w in _edits1(word, self.alphabet()) if w in self.words)
         return close[0] if len(close) == 1 else None
+
+
+class IndexedEntities(EntityTable):
+    """The index's entity names, looked up in SQLite as a text needs them.
+
+    Nothing is loaded up front, so a fresh process (`kenning brief`, `remember`) and a server
+    after every index change link a request in milliseconds at 10k files; lookups are remembered
+    for the life of the object, which callers replace when the index changes.
+    """
+
+    _CHUNK = 500
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        super().__init__(max_words=6)
+        self.db = db
+        self._found: dict[str, list[Entity]] = {}
+        self._corrected: dict[str, str | None] = {}
+        self._any: bool | None = None
+
+    def empty(self) -> bool:
+        if self._any is None:
+            self._any = self.db.execute("SELECT 1 FROM entities LIMIT 1").fetchone() is not None
+        return not self._any
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Fetch the names of many keys in a few statements (a text's n-grams, its spans)."""
+        wanted = list(dict.fromkeys(k for k in keys if k and k not in self._found))
+        if len(self._found) > 200_000:
+            self._found.clear()
+        for i in range(0, len(wanted), self._CHUNK):
+            part = wanted[i : i + self._CHUNK]
+            found: dict[str, list[Entity]] = {key: [] for key in part}
+            marks = ",".join("?" * len(part))
+            for norm, name, node, kind in self.db.execute(
+                f"SELECT norm, name, node, type FROM entities WHERE norm IN ({marks}) "
+                "ORDER BY rowid",
+                part,
+            ):
+                found[norm].append(Entity(node, kind, name))
+            for key, entities in found.items():
+                self._found[key] = _dedupe(entities)
+
+    def lookup(self, key: str) -> list[Entity]:
+        if key not in self._found:
+            self.prefetch([key])
+        return self._found.get(key, [])
+
+    def bag(self, key: str) -> list[Entity]:
+        return self.lookup(key)
+
+    def adr_files(self) -> list[tuple[str, list[Entity]]]:
+        paths = [
+            p.lower()
+            for (p,) in self.db.execute(
+                "SELECT path FROM documents WHERE source = 'repo' AND path LIKE '%adr%'"
+            )
+        ]
+        keys = [p for p in paths if _ADR_PATH.match(p)]
+        self.prefetch(keys)
+        return [(k, self.lookup(k)) for k in keys]
+
+    def alphabet(self) -> str:
+        if self._alphabet is None:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'entity_alphabet'").fetchone()
+            self._alphabet = row[0] if row else ""
+        return self._alphabet
+
+    def correct(self, word: str) -> str | None:
+        if not _correctable(word):
+            return None
+        if word in self._corrected:
+            return self._corrected[word]
+        fixed: str | None = None
+        if self.db.execute("SELECT 1 FROM entity_words WHERE word = ?", (word,)).fetchone() is None:
+            candidates = sorted(_edits1(word, self.alphabet()))
+            close: list[str] = []
+            for i in range(0, len(candidates), self._CHUNK):
+                part = candidates[i : i + self._CHUNK]
+                marks = ",".join("?" * len(part))
+                close += [
+                    w
+                    for (w,) in self.db.execute(
+                        f"SELECT word FROM entity_words WHERE word IN ({marks})", part
+                    )
+                ]
+            fixed = min(close) if len(close) == 1 else None
+        if len(self._corrected) > 50_000:
+            self._corrected.clear()
+        self._corrected[word] = fixed
+        return fixed
+
+
+def entity_table(db: sqlite3.Connection) -> EntityTable:
+    """The entity table of an index: `IndexedEntities`, or an empty table for an index
+    written before derived keys were stored (it has none to look up)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(entities)")}
+    return IndexedEntities(db) if "derived" in columns else EntityTable()
+
+
+def _correctable(word: str) -> bool:
+    return FUZZY_MIN <= len(word) <= MAX_FUZZY_LENGTH and word.isalpha()
+
+
+_ADR_PATH = re.compile(r"(?:.*/)?adrs?/\d{3,5}-(.+)\.md$")
 
 
 def _edits1(word: str, alphabet: str) -> set[str]:
@@ -219,43 +314,8 @@ def _edits1(word: str, alphabet: str) -> set[str]:
     return out
 
 
-_TABLES: dict[tuple[str, str], EntityTable] = {}
-
-
-def _compact(name: str) -> str:
-    return name.lower().replace("_", "")
-
-
-def _singular(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def _file_keys(entity: Entity, put: Any, bags: dict[frozenset[str], list[Entity]]) -> None:
-    """Derived keys of a file: its directory's name for index-like files, path word bags."""
-    path = PurePosixPath(entity.name)
-    parts = [p.lstrip(".") for p in path.parts[:-1]]
-    stem = path.stem.lower()
-    ext = path.suffix.lstrip(".").lower()
-    if stem in _INDEX_STEMS and parts:
-        put(parts[-1].lower(), entity)
-        put(parts[-1].lower().replace("-", " ").replace("_", " "), entity)
-    adr = re.match(r"(\d{3,5})-(.+)", stem)
-    if adr and parts and parts[-1].lower() in ("adr", "adrs", "decisions"):
-        number = adr.group(1)
-        put(f"adr {number}", entity)
-        put(f"adr {int(number)}", entity)
-        put(f"adr-{number}", entity)
-    words = [_singular(p.lower()) for p in parts[-2:]] + [_singular(stem)]
-    for size in (2, 3):
-        tail = [w for w in words[-size:] if w]
-        if len(tail) == size and all(len(w) >= 3 for w in tail):
-            bags[frozenset(tail)].append(entity)
-            if ext and ext not in ("py", "pyi", "js", "ts", "go", "rs", "java"):
-                bags[frozenset([*tail, ext])].append(entity)
+_compact = entity_keys.compact
+_singular = entity_keys.singular
 
 
 @dataclass
@@ -310,7 +370,7 @@ def _spans(text: str) -> list[tuple[int, int, str, str]]:
 
 
 def _lookup(table: EntityTable, key: str) -> list[Entity]:
-    return table.by_norm.get(key, [])
+    return table.lookup(key)
 
 
 def _code_matches(
@@ -396,16 +456,14 @@ def _word_matches(
     tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
     norm = [t[2].lower().replace("’", "'").strip("'-") for t in tokens]
     fixed = [fix(w) if len(w) >= FUZZY_MIN else None for w in norm]
-    out: list[_Match] = []
+    grams: list[tuple[int, int, int, list[tuple[str, str]], str]] = []
     for size in range(min(table.max_words, 6), 0, -1):
         for i in range(len(tokens) - size + 1):
-            start, end = tokens[i][0], tokens[i + size - 1][1]
             gram = norm[i : i + size]
             if size == 1 and (len(gram[0]) < 2 or gram[0] in STOP_WORDS):
                 continue
             if gram[0] in STOP_WORDS and gram[0] != "the" or gram[-1] in STOP_WORDS:
                 continue
-            span = text[start:end]
             variants = [(" ".join(gram), "exact")]
             if gram[-1] != _singular(gram[-1]):
                 variants.append((" ".join([*gram[:-1], _singular(gram[-1])]), "exact"))
@@ -415,34 +473,41 @@ def _word_matches(
                 corrected = [f or w for f, w in zip(fixed[i : i + size], gram, strict=True)]
                 variants.append((" ".join(corrected), "fuzzy"))
                 variants.append((" ".join([*corrected[:-1], _singular(corrected[-1])]), "fuzzy"))
-            for key, how in variants:
-                hits = _lookup(table, key)
-                if not hits:
-                    continue
-                people = [e for e in hits if e.type in ("person", "term")]
-                tags = [e for e in hits if e.type == "tag"]
-                rest = [e for e in hits if e.type not in ("person", "term", "tag")]
-                if people:
-                    out.append(_Match(start, end, span, "alias", how, people))
-                if rest:
-                    # "SessionStore"/"Settings" written as a class: an exact-case name.
-                    # "Settings", "README": spelled exactly as a class or a file stem is.
-                    exact_case = (
-                        size == 1
-                        and span.lower() != span
-                        and any(_exact_name(e) == span for e in rest)
-                    )
-                    # One word is weak unless it is spelled like a name: `ledger-export`.
-                    named = size == 1 and any(c in "-_" or c.isdigit() for c in gram[0])
-                    form = "phrase" if size > 1 or exact_case or named else "word"
-                    out.append(_Match(start, end, span, form, how, rest, exact_case))
-                if tags:
-                    out.append(_Match(start, end, span, "tag", how, tags))
-                break
+            bag = ""
             if 2 <= size <= 4:
-                bag = frozenset(_singular(w) for w in gram if w not in _FILLER)
-                if len(bag) >= 2 and bag in table.by_bag and not _covered(start, end, taken):
-                    out.append(_Match(start, end, span, "phrase", "path-words", table.by_bag[bag]))
+                words = {_singular(w) for w in gram if w not in _FILLER}
+                bag = entity_keys.bag_key(words) if len(words) >= 2 else ""
+            grams.append((size, i, i + size - 1, variants, bag))
+    table.prefetch([key for g in grams for key, _ in g[3]] + [g[4] for g in grams if g[4]] + norm)
+    out: list[_Match] = []
+    for size, first, last, variants, bag in grams:
+        start, end = tokens[first][0], tokens[last][1]
+        span = text[start:end]
+        for key, how in variants:
+            hits = _lookup(table, key)
+            if not hits:
+                continue
+            people = [e for e in hits if e.type in ("person", "term")]
+            tags = [e for e in hits if e.type == "tag"]
+            rest = [e for e in hits if e.type not in ("person", "term", "tag")]
+            if people:
+                out.append(_Match(start, end, span, "alias", how, people))
+            if rest:
+                # "SessionStore"/"Settings" written as a class: an exact-case name.
+                # "Settings", "README": spelled exactly as a class or a file stem is.
+                exact_case = (
+                    size == 1 and span.lower() != span and any(_exact_name(e) == span for e in rest)
+                )
+                # One word is weak unless it is spelled like a name: `ledger-export`.
+                named = size == 1 and any(c in "-_" or c.isdigit() for c in norm[first])
+                form = "phrase" if size > 1 or exact_case or named else "word"
+                out.append(_Match(start, end, span, form, how, rest, exact_case))
+            if tags:
+                out.append(_Match(start, end, span, "tag", how, tags))
+            break
+        files = table.bag(bag) if bag else []
+        if files and not _covered(start, end, taken):
+            out.append(_Match(start, end, span, "phrase", "path-words", files))
     # "in conftest", "the queue module": a file stem with a file cue is a file, strongly.
     for i, (start, end, _word) in enumerate(tokens):
         before = norm[i - 1] if i else ""
@@ -487,8 +552,8 @@ def _described_adr(text: str, table: EntityTable) -> list[_Match]:
     tail = [(m.end(), _singular(m.group(0))) for m in re.finditer(r"[a-z]{3,}", low[found.end() :])]
     words = {w for _, w in tail} - STOP_WORDS
     best: list[tuple[int, Entity, set[str]]] = []
-    for key, entities in table.by_norm.items():
-        m = re.match(r"(?:.*/)?adrs?/\d{3,5}-(.+)\.md$", key)
+    for key, entities in table.adr_files():
+        m = _ADR_PATH.match(key)
         if not m:
             continue
         slug = {_singular(w) for w in m.group(1).split("-")} - STOP_WORDS
@@ -532,11 +597,18 @@ def find_mentions(
         fuzzy: also try one-edit typo corrections of unknown words of five letters or more.
     """
     text = text[:limit_chars]
-    if not table.by_norm or not text.strip():
+    if not text.strip() or table.empty():
         return []
     fix = table.correct if fuzzy else _no_correction
+    spans = _spans(text)
+    table.prefetch(
+        key
+        for _, _, span, _ in spans
+        for part in (span, *span.split("."))
+        for key in (part.lower(), part.lower().lstrip("./"), _compact(part))
+    )
     matches: list[_Match] = []
-    for start, end, span, form in _spans(text):
+    for start, end, span, form in spans:
         if form == "path":
             matches += _path_matches(table, start, end, span, fix)
         else:

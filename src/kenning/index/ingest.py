@@ -25,7 +25,7 @@ from kenning._fs import file_lock
 from kenning.config import Project, load_settings, setting
 from kenning.errors import MemoryFormatError
 from kenning.hygiene.staleness import write_anchors
-from kenning.index import instructions
+from kenning.index import entity_keys, instructions
 from kenning.index.chunk import Chunk
 from kenning.index.db import get_meta, open_index, set_meta
 from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
@@ -241,8 +241,6 @@ class Indexer:
             files_after = self._indexed_paths("repo")
             structure_changed = bool(plan.delete) or files_after.keys() != files_before.keys()
             changed_mem_docs = self._index_memories(stats)
-            if stats.changed or interrupted:
-                self._entities_changed()
             self._save_skipped(result.skipped_paths)
             self._forget_read_skips({e.path for e in result.files})
             relink_all = structure_changed or stats.rebuilt or interrupted
@@ -281,7 +279,6 @@ class Indexer:
                 set_meta(self.db, "derived_pending", "1")
             written = self._index_memories(stats)
             if stats.changed:
-                self._entities_changed()
                 self._relink_mentions(written)
                 self._refresh_staleness()
             with self.db:
@@ -290,7 +287,9 @@ class Indexer:
                     set_meta(self.db, "generation", str(gen))
                 set_meta(self.db, "derived_pending", "0")
         if stats.changed:
-            self.embed_pending(stats, limit=200)
+            # The memories just written first, then a little of any backlog: `remember` is
+            # interactive, and an index built without vectors can have 100k chunks waiting.
+            self.embed_pending(stats, limit=32, first=written)
         return stats
 
     def _indexed_paths(self, source: str) -> dict[str, DocRow]:
@@ -525,7 +524,7 @@ class Indexer:
         """The symbol rows of one file, their names as entities and `contains` edges (one
         statement per table: a file holds dozens of symbols)."""
         rows: list[tuple[object, ...]] = []
-        entities: list[tuple[str, str, str, int]] = []
+        entities: list[tuple[str, str, str, str]] = []
         edges: list[tuple[str, str, int]] = []
         for sym in symbols:
             assert sym.symbol is not None
@@ -557,17 +556,14 @@ class Indexer:
             split = " ".join(split_identifier(name))
             if split and " " in split:
                 names.add(split)
-            entities += [(alias.lower(), sym.symbol, node, doc_id) for alias in names]
+            entities += [(alias.lower(), sym.symbol, node, "symbol") for alias in names]
             edges.append((f"file:{path}", node, doc_id))
         self.db.executemany(
             "INSERT INTO symbols (doc_id, name, qualname, kind, path, start_line, end_line, "
             "chunk_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        self.db.executemany(
-            "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'symbol', ?)",
-            entities,
-        )
+        self._insert_entities(doc_id, entities)
         self.db.executemany(
             "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'contains', 1.0, ?)",
             edges,
@@ -581,11 +577,10 @@ class Indexer:
         parts = pure.parts
         for n in range(2, min(len(parts), 4) + 1):
             names.add("/".join(parts[-n:]).lower())
-        for name in names:
-            self.db.execute(
-                "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'file', ?)",
-                (name, path, f"file:{path}", doc_id),
-            )
+        self._insert_entities(doc_id, [(name, path, f"file:{path}", "file") for name in names])
+
+    def _insert_entities(self, doc_id: int, rows: list[entity_keys.Row]) -> None:
+        entity_keys.write(self.db, doc_id, rows)
 
     def _write_imported(self, doc_id: int, path: str, imported: list[instructions.Imported]) -> int:
         for item in imported:
@@ -700,19 +695,14 @@ class Indexer:
             memory_json=memory_json,
         )
         node = f"mem:{memory.id}"
+        names: list[entity_keys.Row] = []
         if memory.kind in ("person", "term"):
             for name in (memory.title, *memory.aliases):
                 norm = " ".join(name.lower().split())
                 if norm:
-                    self.db.execute(
-                        "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, ?, ?)",
-                        (norm, name, node, memory.kind, doc_id),
-                    )
-        for tag in memory.tags:
-            self.db.execute(
-                "INSERT INTO entities (norm, name, node, type, doc_id) VALUES (?, ?, ?, 'tag', ?)",
-                (tag.lower(), tag, node, doc_id),
-            )
+                    names.append((norm, name, node, memory.kind))
+        names += [(tag.lower(), tag, node, "tag") for tag in memory.tags]
+        self._insert_entities(doc_id, names)
         if memory.supersedes:
             self.db.execute(
                 "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'supersedes', 1.0, ?)",
@@ -775,27 +765,26 @@ class Indexer:
             for doc_id, path, lang, imports in rows:
                 self._link_imports_of(doc_id, path, json.loads(imports), lang or "", modules, files)
 
-    def _entities_changed(self) -> None:
-        """A new `entities_version`: shared entity tables (`EntityTable.cached`) are stale."""
-        import uuid
-
-        with self.db:
-            set_meta(self.db, "entities_version", uuid.uuid4().hex)
-
     def _relink_mentions(self, only_docs: set[int] | None) -> None:
         """Mention edges from memories to the files, symbols, people and terms they name."""
-        from kenning.engine.link import EntityTable, find_mentions
+        from kenning.engine.link import EntityTable, IndexedEntities, find_mentions
 
         if only_docs is not None and not only_docs:
-            return  # no memory changed: loading the entity table alone costs 100s of ms
-        # Shared with the brief engine while the entities stay the same: building the table
-        # takes seconds at 10k files, linking one memory milliseconds.
-        table = EntityTable.cached(self.db)
+            return
         query = (
             "SELECT c.doc_id, c.ref, c.title, c.text FROM chunks c JOIN documents d "
             "ON d.id = c.doc_id WHERE d.source = 'memory'"
         )
-        rows = self.db.execute(query).fetchall()
+        table: EntityTable
+        if only_docs is None or len(only_docs) > BULK_LINKING:
+            # Thousands of memories: every name in memory once (seconds at 10k files) beats
+            # thousands of lookups per memory.
+            table = EntityTable.load(self.db)
+            rows = self.db.execute(query).fetchall()
+        else:
+            table = IndexedEntities(self.db)
+            marks = ",".join("?" * len(only_docs))
+            rows = self.db.execute(f"{query} AND d.id IN ({marks})", sorted(only_docs)).fetchall()
         with self.db:
             for doc_id, ref, title, text in rows:
                 if only_docs is not None and doc_id not in only_docs:
@@ -879,8 +868,12 @@ class Indexer:
         progress: Progress | None = None,
         limit: int | None = None,
         batch: int = 64,
+        first: set[int] | None = None,
     ) -> None:
-        """Embed chunks that have no vector yet, reusing cached vectors of identical text."""
+        """Embed chunks that have no vector yet, reusing cached vectors of identical text.
+
+        Memories before code, and the chunks of the documents in `first` before anything else.
+        """
         from kenning.engine.vectors import embed_texts, embedder_key
 
         key = embedder_key()
@@ -889,8 +882,10 @@ class Indexer:
             return
         rows = self.db.execute(
             "SELECT id, hash, title, text FROM chunks WHERE id NOT IN (SELECT chunk_id FROM vectors) "
-            "ORDER BY CASE WHEN kind IN ('file','symbol','doc') THEN 1 ELSE 0 END, id"
-            + (f" LIMIT {int(limit)}" if limit else "")
+            "ORDER BY CASE WHEN doc_id IN (SELECT value FROM json_each(?)) THEN 0 "
+            "WHEN kind IN ('file','symbol','doc') THEN 2 ELSE 1 END, id"
+            + (f" LIMIT {int(limit)}" if limit else ""),
+            (json.dumps(sorted(first or ())),),
         ).fetchall()
         total = len(rows)
         done = 0
@@ -932,6 +927,10 @@ class Indexer:
         stats.vectors_pending = self.pending_vectors()
 
 
+# Linking more memories than this at once loads the whole entity table instead of looking
+# names up in the index one text at a time.
+BULK_LINKING = 200
+
 # A name defined in more places than this (`run`, `parse`, `timeout`) says nothing about which
 # one a memory means: linking it to all of them made ~200 edges per memory at 10k files.
 MAX_MENTION_TARGETS = 3
@@ -940,12 +939,12 @@ MAX_MENTION_TARGETS = 3
 def _worth_an_edge(mention: Any, table: Any) -> bool:
     """Keep a memory → entity edge only when the mention is specific enough to mean that node."""
     if mention.type in ("person", "term", "file"):
-        return bool(mention.strong or len(table.by_norm.get(mention.span.lower(), ())) <= 1)
+        return bool(mention.strong or len(table.lookup(mention.span.lower())) <= 1)
     if mention.type == "tag":
         return False  # shared tags are not mentions; the tag itself is searchable
     if mention.ambiguous:
         return False
-    named = len(table.by_norm.get(mention.span.lower(), ()))
+    named = len(table.lookup(mention.span.lower()))
     return bool(mention.strong and named <= MAX_MENTION_TARGETS) or named == 1
 
 

@@ -189,6 +189,29 @@ def m006_symbols_doc(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS symbols_doc ON symbols(doc_id)")
 
 
+@migration
+def m007_entity_keys(db: sqlite3.Connection) -> None:
+    """Derived entity keys stored as rows (`derived` 1, path-word bags 2) and the typo words
+    (`entity_words`): a request is linked by indexed lookups, not by first loading every name
+    (3 s and ~130 MB at 10k files, again after every change). Existing names are backfilled."""
+    from kenning.index import entity_keys
+
+    db.execute("ALTER TABLE entities ADD COLUMN derived INTEGER NOT NULL DEFAULT 0")
+    db.execute("CREATE TABLE entity_words (word TEXT PRIMARY KEY) WITHOUT ROWID")
+    rows = db.execute(
+        "SELECT norm, name, node, type, doc_id FROM entities ORDER BY rowid"
+    ).fetchall()
+    doc_of = {node: doc_id for _, _, node, _, doc_id in rows}
+    derived = entity_keys.derived_rows(r[:4] for r in rows)
+    db.executemany(
+        "INSERT INTO entities (norm, name, node, type, derived, doc_id) VALUES (?, ?, ?, ?, ?, ?)",
+        [(*row, doc_of[row[2]]) for row in derived],
+    )
+    words = entity_keys.key_words([r[0] for r in rows] + [r[0] for r in derived])
+    db.executemany("INSERT INTO entity_words (word) VALUES (?)", [(w,) for w in sorted(words)])
+    entity_keys.extend_alphabet(db, words)
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
