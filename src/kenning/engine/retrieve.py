@@ -26,7 +26,9 @@ import numpy as np
 from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
 from kenning.engine.lexical import LexicalSearch
+from kenning.engine.neighbours import Timeline, lend
 from kenning.engine.vectors import VectorMatrix, embed_query
+from kenning.index.db import get_meta
 from kenning.index.terms import fts_query, query_terms
 
 CODE_KINDS = ("file", "symbol", "doc")
@@ -108,6 +110,8 @@ class Weights:
     dense: float = 0.4
     graph: float = 0.6
     recency: float = 0.15
+    # Share of a memory's score lent to the memories written beside it (`neighbours`).
+    context: float = 0.5
 
 
 FUSED_SCALE = 0.1
@@ -136,6 +140,8 @@ class Retriever:
         self._kind_gen: str | None = None
         self.timings: dict[str, float] = {}
         self._tables: dict[str, LexicalSearch] = {}
+        self._timeline: Timeline | None = None
+        self._timeline_gen: str | None = None
         self.files = FileRanker(db)
         # The file ranking of the last code search (see `kenning.engine.filerank`).
         self.ranked_files: list[RankedFile] = []
@@ -373,6 +379,8 @@ class Retriever:
                 age_days = max(0.0, (now - hit.updated) / 86400)
                 score += weights.recency * 0.3 * math.exp(-age_days / 180)
             hit.score = score * FUSED_SCALE
+        if weights.context > 0 and any(k in MEMORY_KINDS for k in kinds):
+            self._lend_context(hits, kinds, weights.context)
         ordered = sorted(hits.values(), key=lambda h: -h.score)
         if files:  # code follows the file ranking (see `filerank.order_by_files`)
             ordered = order_by_files(ordered, files)
@@ -381,6 +389,31 @@ class Retriever:
             haystack = f"{hit.title} {hit.path} {hit.text}".lower()
             hit.matched = [t for t in terms if t in haystack][:6]
         return chosen
+
+    def timeline(self) -> Timeline:
+        """The index's active memories in the order they were written (cached per generation)."""
+        generation = get_meta(self.db, "generation", "0")
+        if self._timeline is None or generation != self._timeline_gen:
+            self._timeline = Timeline.load(self.db, MEMORY_KINDS)
+            self._timeline_gen = generation
+        return self._timeline
+
+    def _lend_context(self, hits: dict[int, Hit], kinds: Sequence[str], share: float) -> None:
+        """Memories written beside a scored memory borrow part of its score (see `neighbours`);
+        one the rankers missed joins `hits`, and says where its score came from."""
+        scores = {cid: h.score for cid, h in hits.items() if h.is_memory}
+        loans = lend(scores, self.timeline(), share=share, kinds=kinds)
+        hits.update(self.fetch([cid for cid in loans if cid not in hits]))
+        for cid, loan in loans.items():
+            hit = hits.get(cid)
+            if hit is None:
+                continue
+            own = scores.get(cid, 0.0)
+            hit.score = own + loan.amount
+            hit.ranks["beside"] = loan.steps
+            if loan.amount > own and not hit.named:
+                lender = hits[loan.lender]
+                hit.named = f"written beside {lender.ref} ({lender.title[:60]}), which matches"
 
     def _rank_files(
         self,
