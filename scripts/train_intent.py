@@ -45,6 +45,8 @@ from kenning.engine.route import LOW_CONFIDENCE  # noqa: E402
 from kenning.engine.vectors import embed_query  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
+# Training-only files (every line `split: train`); `intents_blind.jsonl` is never read here.
+EXTRA = ("intents_extra.jsonl", "intents_varied.jsonl")
 SCALES = (1.0, 1.0, 0.25)
 LAMBDA = 1.0
 LEX_LAMBDA = 0.3
@@ -56,13 +58,18 @@ NEAR_DUPLICATE = 0.85
 Matrix = NDArray[np.float64]
 
 
+def read_requests(path: Path) -> list[dict[str, str]]:
+    """The labelled requests of a JSONL file; lines without `text` (a definitions header) are
+    skipped."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r for r in rows if "text" in r]
+
+
 def load_rows() -> list[dict[str, str]]:
-    rows = [json.loads(line) for line in (DATA / "intents.jsonl").read_text().splitlines()]
-    rows = [r for r in rows if r["split"] == "train"]
-    extra = DATA / "intents_extra.jsonl"
-    if extra.exists():
-        lines = [line for line in extra.read_text().splitlines() if line.strip()]
-        rows += [{**json.loads(line), "source": "extra"} for line in lines]
+    rows = [r for r in read_requests(DATA / "intents.jsonl") if r["split"] == "train"]
+    for name in EXTRA:
+        if (DATA / name).exists():
+            rows += [{**r, "source": "extra"} for r in read_requests(DATA / name)]
     return rows
 
 
