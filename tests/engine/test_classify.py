@@ -18,7 +18,7 @@ from kenning.engine.classify import (
     cue_features,
     load_model,
 )
-from kenning.engine.route import plan_for
+from kenning.engine.route import LOW_CONFIDENCE, plan_for
 from kenning.engine.vectors import embed_query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,12 +140,70 @@ def test_a_model_trained_with_other_cue_groups_is_refused(tmp_path: Path) -> Non
     assert classify_module._model_at(stale) is None
 
 
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        (
+            'Traceback (most recent call last):\n  File "shop/cart.py", line 88, in total\n'
+            "    return sum(i.price for i in items)\nTypeError: 'NoneType' object is not iterable",
+            "fix",
+        ),
+        ("BUG-77 the login page shows a blank screen on Safari 16", "fix"),
+        ("OPS-1204 upgrade postgres from 14 to 16 on staging", "ops"),
+        ("bump axios", "ops"),
+        ("in billing/tax.py move the rounding helpers into their own module", "refactor"),
+        ("please to write the tests for the export of orders, they are missing", "test"),
+        (
+            "what this function is doing?\n\ndef f(xs):\n"
+            "    return {k: len(list(g)) for k, g in groupby(sorted(xs))}",
+            "explain",
+        ),
+        ("here is my diff for the cache eviction, anything wrong before I merge?", "review"),
+        ("docstrings for the public functions in report.py", "docs"),
+        ("tabs or spaces for the new go service?", "decide"),
+        ("who wrote the rate limiter and is she still around?", "recall"),
+        ("add a search bar to the customers page that filters by name and email", "implement"),
+        ("flakey test in test_api.py, fails one run in five", "fix"),
+    ],
+)
+def test_terse_ticket_pasted_and_non_native_requests_get_their_intent(
+    request_text: str, expected: str
+) -> None:
+    assert classify(request_text).label == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known miss (session 3): a flaky test described without the word 'flaky' reads as "
+    "`test`; the flaky rule only knows the word, and 11 training rows did not teach the model",
+)
+def test_an_intermittently_failing_test_is_a_fix() -> None:
+    text = "the integration test for the importer fails intermittently, every tenth run or so"
+    assert classify(text).label == "fix"
+
+
+@pytest.mark.parametrize("text", ["hmm", "ok so"])
+def test_a_request_without_telling_words_falls_back_to_the_balanced_plan(text: str) -> None:
+    intent = classify(text)
+    assert intent.source == "model"
+    assert intent.confidence < LOW_CONFIDENCE
+    assert plan_for(intent).name == "balanced"
+
+
+def _accuracy(path: Path, split: str) -> float:
+    rows = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+    held = [r for r in rows if "text" in r and r["split"] == split]
+    return float(np.mean([classify(r["text"]).label == r["intent"] for r in held]))
+
+
 def test_held_out_accuracy_does_not_regress() -> None:
     """The test split is never trained on; bench/routing.py reports the exact figure."""
-    rows = [json.loads(x) for x in (ROOT / "bench/data/intents.jsonl").read_text().splitlines()]
-    test = [r for r in rows if r["split"] == "test"]
-    correct = np.mean([classify(r["text"]).label == r["intent"] for r in test])
-    assert correct >= 0.85
+    assert _accuracy(ROOT / "bench/data/intents.jsonl", "test") >= 0.85
+
+
+def test_blind_set_accuracy_does_not_regress() -> None:
+    """The blind set (session 3) is never trained on; bench/routing.py reports the figure."""
+    assert _accuracy(ROOT / "bench/data/intents_blind.jsonl", "blind") >= 0.88
 
 
 @pytest.mark.parametrize(
