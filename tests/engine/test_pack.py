@@ -52,3 +52,27 @@ def test_focus_lines_keeps_the_signature_and_the_densest_window() -> None:
     assert text.splitlines()[0] == "def send(event):" and "retry(event)" in text
     assert first == 10 and last == 10 + len(body) - 1
     assert item_tokens(PacketItem("symbol", "x", "t", text, 1.0, "w")) < 90
+
+
+def listed(path: str, score: float) -> Candidate:
+    item = PacketItem("file", f"{path}:1-9", path, "def f()", score, "matches", listing=True)
+    return Candidate(item, None)
+
+
+def test_listed_files_come_after_the_excerpts_and_skip_files_already_quoted() -> None:
+    code = [
+        cand("symbol", "a.py:1-10", 30, 0.9, "code"),
+        cand("symbol", "b.py:1-10", 30, 0.8, "code"),
+    ]
+    listing = [listed(p, 0.9 - n / 10) for n, p in enumerate(["a.py", "c.py", "d.py", "e.py"])]
+    items = fit_budget([], code, [], 1000, 0.6, QUOTAS, listing=listing, listing_quota=2)
+    assert [i.ref for i in items if i.listing] == ["c.py:1-9", "d.py:1-9"]
+    assert sum(i.kind == "symbol" for i in items) == 2
+
+
+def test_listed_files_keep_their_room_when_memories_could_fill_the_budget() -> None:
+    memories = [cand("decision", f"d{i}", 120, 0.9, "decision") for i in range(2)]
+    listing = [listed(f"f{n}.py", 0.5) for n in range(4)]
+    items = fit_budget([], [], memories, 300, 0.1, QUOTAS, listing=listing, listing_quota=4)
+    assert sum(i.listing for i in items) >= 2
+    assert sum(i.tokens for i in items) <= 300

@@ -516,9 +516,9 @@ class BriefEngine:
         """One-line candidates for the best `limit` source files of the file ranking, in its order.
 
         Each names the file's best chunk (its best code hit, else the ranking's best chunk)
-        and scores like that hit; a file with no hit scores just below the file before it, so
-        the packet's order of files follows the ranking. Prose files are not listed: docs come
-        as excerpts within the plan's `doc` quota.
+        and scores like that hit, but never above the file listed before it, so the packet's
+        order of files follows the ranking. Prose files are not listed: docs come as excerpts
+        within the plan's `doc` quota.
         """
         ranked = [f for f in ranked if f.score > 0]
         if not ranked or limit <= 0:
@@ -533,7 +533,7 @@ class BriefEngine:
         last = max((h.score for h in code_hits), default=1.0)
         for f in ranked:
             found = best.get(f.path)
-            score = found.score if found is not None else last * 0.99
+            score = min(found.score, last) if found is not None else last * 0.99
             if found is None and f.best_chunk is not None:
                 found = fetched.get(f.best_chunk)
             if found is None or found.kind == "doc":

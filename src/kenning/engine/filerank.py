@@ -64,17 +64,27 @@ class RankedFile:
     signals: dict[str, float] = field(default_factory=dict)
     best_chunk: int | None = None
 
-    def why(self) -> str:
-        """The strongest reasons, in words."""
-        words = {
-            "lexical": "its code matches the request's words",
-            "dense": "its code is close in meaning",
-            "name": "its path names what the request names",
-            "neighbour": "changes together with / imports the top files",
-            "pair": "test or source of a top file",
-        }
+    def why(self, short: bool = False) -> str:
+        """The strongest reasons, in words (`short`: a few words each, for one-line listings)."""
+        words = _SHORT_WHY if short else _WHY
         top = sorted(self.signals.items(), key=lambda kv: -kv[1])
         return "; ".join(words[k] for k, v in top[:2] if v > 0 and k in words)
+
+
+_WHY = {
+    "lexical": "its code matches the request's words",
+    "dense": "its code is close in meaning",
+    "name": "its path names what the request names",
+    "neighbour": "changes together with / imports the top files",
+    "pair": "test or source of a top file",
+}
+_SHORT_WHY = {
+    "lexical": "matches the request",
+    "dense": "close in meaning",
+    "name": "its path names it",
+    "neighbour": "changes with the top files",
+    "pair": "test/source of a top file",
+}
 
 
 def stem(word: str) -> str:

@@ -3,7 +3,11 @@
 Conflicts come first, then the rules whose scope covers the files in play, then code and memories
 by score within the plan's quotas. Code items are cut to the lines that matter (the definition's
 first line plus the window with the most request terms), so a long function costs what its
-relevant part costs. Markdown is for people and models; `to_dict` is the `--json` contract.
+relevant part costs. After the excerpts, the plan's `files` more candidate files are *listed*:
+one line each (path and line range of its best chunk, that chunk's first line, why), a few
+tokens apiece, so a packet names many of the files a change may touch without quoting them all.
+A listed file is a `file` item with `listing: true` in the JSON. Markdown is for people and
+models; `to_dict` is the `--json` contract.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class PacketItem:
     tokens: int = 0
     status: str = "active"
     date: str | None = None
+    # A one-line listing of a file (its best chunk's first line), not an excerpt.
+    listing: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -46,6 +52,8 @@ class PacketItem:
             data["status"] = self.status
         if self.date:
             data["date"] = self.date
+        if self.listing:
+            data["listing"] = True
         return data
 
 
@@ -112,8 +120,12 @@ class Packet:
             ("Terms", ("term",)),
             ("Facts and notes", ("fact", "note")),
         )
+        listed = [i for i in self.items if i.listing]
         for heading, kinds in sections:
-            items = [i for i in self.items if i.kind in kinds]
+            items = [i for i in self.items if i.kind in kinds and not i.listing]
+            if heading == "Docs" and listed:
+                lines += ["", "## Other files likely involved", ""]
+                lines += [listing_line(item) for item in listed]
             if not items:
                 continue
             lines += ["", f"## {heading}"]
@@ -210,6 +222,30 @@ def focus_lines(
     return "\n".join(parts), start_line, start_line + right - 1
 
 
+def listing_line(item: PacketItem) -> str:
+    """A listed file as one Markdown line: where, what, and why."""
+    path = item.ref.rsplit(":", 1)[0]
+    title = f" · `{item.title}`" if item.title and item.title != path else ""
+    text = f" · `{item.text}`" if item.text else ""
+    return f"- `{item.ref}`{title}{text}: {item.why}"
+
+
+def listing_text(text: str, max_tokens: int = 24) -> str:
+    """The line that says what a chunk is: its first line of code (a signature, a docstring's
+    opening), skipping blank lines, decorators and comments; cut to `max_tokens`."""
+    first = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("@", "#", "//")):
+            first = stripped
+            break
+    first = first.strip("\"'` ").rstrip(":{").strip()
+    cut = truncate_to_tokens(first, max_tokens)
+    if cut != first:
+        cut = cut.removesuffix("\n…").rstrip(" ,(") + " …"
+    return cut.replace("`", "'")
+
+
 def fit_memory_text(title: str, text: str, max_tokens: int) -> str:
     """A memory's text without a repeated title, cut to `max_tokens`."""
     body = text.strip()
@@ -222,6 +258,8 @@ def fit_memory_text(title: str, text: str, max_tokens: int) -> str:
 # so a packet about code always has room for code.
 PINNED_SHARE = 0.5
 MIN_SHRUNK_TOKENS = 60
+# At most this share of what the pinned items leave is set aside for listed files.
+LISTING_SHARE = 0.3
 
 
 @dataclass
@@ -238,6 +276,8 @@ class Candidate:
 
 def item_tokens(item: PacketItem) -> int:
     """What an item costs in the rendered packet (text, title, why and its framing)."""
+    if item.listing:
+        return count_tokens(listing_line(item))
     return count_tokens(item.text) + count_tokens(item.title) + count_tokens(item.why) + 8
 
 
@@ -270,11 +310,15 @@ def fit_budget(
     code_share: float,
     quotas: dict[str, int],
     first_refs: Sequence[str] = (),
+    listing: Sequence[Candidate] = (),
+    listing_quota: int = 0,
 ) -> list[PacketItem]:
     """Choose the packet's items: pinned first (capped at PINNED_SHARE of the budget, the first
-    one always), then code and memories by score, each within its share and the plan's quotas;
-    what one side leaves unused goes to the other. Items are re-cut rather than dropped when a
-    smaller window fits. Pure: no I/O."""
+    one always), then code and memories by score, each within its share and the plan's quotas,
+    then up to `listing_quota` listed files (in the order given, each a file with no item yet;
+    their tokens are set aside before the shares are split, at most LISTING_SHARE of what is
+    left); what one side leaves unused goes to the other. Items are re-cut rather than dropped
+    when a smaller window fits. Pure: no I/O."""
     chosen: list[PacketItem] = []
     taken: set[str] = set()
     counts: dict[str, int] = {}
@@ -310,15 +354,34 @@ def fit_budget(
         if limit > 0:
             pinned_used += take(candidate, limit)
     rest = budget - used
+    listing = list(listing)
+    reserve = min(
+        sum(item_tokens(c.item) for c in listing[: max(0, listing_quota)]),
+        int(rest * LISTING_SHARE),
+    )
+    rest -= reserve
     code_cap = int(rest * code_share) if code else 0
     memory_cap = rest - code_cap
-    for _ in range(2):  # the second pass hands each side what the other left
+    listed = 0
+    for n in range(2):  # the second pass hands each side what the other left
         code_used = 0
         for candidate in sorted(code, key=lambda c: -c.item.score):
             code_used += take(candidate, code_cap - code_used)
         memory_used = 0
         for candidate in sorted(memories, key=lambda c: -c.item.score):
             memory_used += take(candidate, memory_cap - memory_used)
+        if n == 0:
+            # Listed files come after the excerpts, so a file already quoted is not listed.
+            in_packet = {i.ref.rpartition(":")[0] for i in chosen if i.kind in CODE_ITEM_KINDS}
+            for candidate in listing:
+                if listed >= listing_quota:
+                    break
+                path = candidate.item.ref.rpartition(":")[0] or candidate.item.ref
+                if path in in_packet:
+                    continue
+                if take(candidate, budget - used):
+                    listed += 1
+                    in_packet.add(path)
         spare = budget - used
         if spare < MIN_SHRUNK_TOKENS:
             break

@@ -1,8 +1,10 @@
 """Routing: from an intent to a plan of what to fetch and how to spend the token budget.
 
 Every intent has one row in `PLANS`, readable as a table: how many items of each kind may enter
-the packet, what share of the budget code may use, how strongly graph expansion from the linked
-entities counts, and which *expansions* to run from the entities the request names:
+the packet, how many more files it lists in one line each (`files`: the file ranking's next
+candidates, path + best symbol, a few tokens apiece, after the code excerpts), what share of the
+budget code may use, how strongly graph expansion from the linked entities counts, and which
+*expansions* to run from the entities the request names:
 
 - `callers`: code that calls a named symbol (a `fix` or a `refactor` needs to know who breaks);
 - `tests`: the tests that exercise a named symbol or file;
@@ -15,6 +17,7 @@ nothing. Users override any row in `.kenning/config.toml`:
 
     [route.fix]
     quotas = { code = 8, decision = 1 }
+    files = 12
     code_share = 0.75
     expand = ["callers", "tests"]
 
@@ -40,6 +43,7 @@ class Plan:
 
     name: str
     quotas: dict[str, int] = field(default_factory=dict)
+    files: int = 0
     code_share: float = 0.6
     graph_weight: float = 0.6
     max_item_tokens: int = 450
@@ -50,6 +54,7 @@ class Plan:
         return {
             "name": self.name,
             "quotas": dict(self.quotas),
+            "files": self.files,
             "code_share": self.code_share,
             "graph_weight": self.graph_weight,
             "max_item_tokens": self.max_item_tokens,
@@ -61,41 +66,46 @@ class Plan:
 def _row(
     name: str,
     counts: tuple[int, int, int, int, int, int, int, int, int],
+    files: int,
     code_share: float,
     graph: float,
     expand: tuple[str, ...],
     why: str,
 ) -> Plan:
-    return Plan(name, dict(zip(KINDS, counts, strict=True)), code_share, graph, 450, expand, why)
+    quotas = dict(zip(KINDS, counts, strict=True))
+    return Plan(name, quotas, files, code_share, graph, 450, expand, why)
 
 
 _FIX = ("callers", "tests", "recent_decisions")
 _REVIEW = ("recent_decisions", "tests")
 
 # fmt: off
-#                      code doc dec rule pref pers term fact note  code%  graph  expand
+# `files`: how many files beyond the code excerpts are listed in one line each. A change
+# (implement, fix, refactor, test, review; ops, which edits config and build files) is about
+# which files to open, so those plans list many; recall and decide are about memories.
+#                      code doc dec rule pref pers term fact note  files code%  graph  expand
 PLANS: dict[str, Plan] = {p.name: p for p in (
-    _row("implement", (5, 1, 2, 3, 2, 1, 2, 1, 1), 0.60, 0.6, ("recent_decisions",),
+    _row("implement", (5, 1, 2, 3, 2, 1, 2, 1, 1), 12, 0.60, 0.6, ("recent_decisions",),
          "code to change and the decisions and rules it must respect"),
-    _row("fix",       (6, 1, 2, 2, 1, 1, 1, 2, 1), 0.70, 0.8, _FIX,
+    _row("fix",       (6, 1, 2, 2, 1, 1, 1, 2, 1), 12, 0.70, 0.8, _FIX,
          "the failing code, its callers and tests, and recent decisions about it"),
-    _row("refactor",  (6, 0, 2, 3, 2, 0, 1, 1, 1), 0.65, 0.8, ("callers", "tests"),
+    _row("refactor",  (6, 0, 2, 3, 2, 0, 1, 1, 1), 12, 0.65, 0.8, ("callers", "tests"),
          "the code, everything that calls it, and the tests that pin its behaviour"),
-    _row("explain",   (5, 2, 2, 1, 0, 1, 3, 1, 1), 0.60, 0.6, ("docs",),
+    _row("explain",   (5, 2, 2, 1, 0, 1, 3, 1, 1),  6, 0.60, 0.6, ("docs",),
          "definitions, docs and the glossary"),
-    _row("review",    (4, 0, 3, 4, 2, 1, 1, 1, 1), 0.50, 0.6, _REVIEW,
+    _row("review",    (4, 0, 3, 4, 2, 1, 1, 1, 1), 12, 0.50, 0.6, _REVIEW,
          "rules scoped to the touched paths and recent decisions about them"),
-    _row("test",      (5, 0, 1, 3, 2, 0, 1, 2, 1), 0.65, 0.7, ("tests",),
+    _row("test",      (5, 0, 1, 3, 2, 0, 1, 2, 1), 12, 0.65, 0.7, ("tests",),
          "the code under test, its existing tests and the testing rules"),
-    _row("docs",      (3, 3, 2, 2, 2, 1, 3, 1, 1), 0.40, 0.4, ("docs",),
+    _row("docs",      (3, 3, 2, 2, 2, 1, 3, 1, 1),  5, 0.40, 0.4, ("docs",),
          "the docs to change, the code they describe and the glossary"),
-    _row("ops",       (4, 2, 2, 3, 1, 1, 1, 3, 2), 0.45, 0.5, ("docs",),
+    _row("ops",       (4, 2, 2, 3, 1, 1, 1, 3, 2),  8, 0.45, 0.5, ("docs",),
          "config, runbooks and the facts about environments"),
-    _row("decide",    (2, 1, 4, 3, 2, 1, 2, 2, 2), 0.30, 0.5, ("recent_decisions",),
+    _row("decide",    (2, 1, 4, 3, 2, 1, 2, 2, 2),  4, 0.30, 0.5, ("recent_decisions",),
          "past decisions and what was ruled out"),
-    _row("recall",    (2, 1, 4, 2, 2, 3, 3, 4, 6), 0.20, 0.5, ("recent_decisions",),
+    _row("recall",    (2, 1, 4, 2, 2, 3, 3, 4, 6),  2, 0.20, 0.5, ("recent_decisions",),
          "memories over code"),
-    _row("balanced",  (5, 1, 3, 3, 2, 2, 2, 2, 2), 0.50, 0.6, (),
+    _row("balanced",  (5, 1, 3, 3, 2, 2, 2, 2, 2),  6, 0.50, 0.6, (),
          "no confident intent: a little of everything"),
 )}
 # fmt: on
@@ -131,6 +141,7 @@ def apply_overrides(plan: Plan, custom: Any) -> Plan:
     return replace(
         plan,
         quotas=quotas,
+        files=max(0, _int(custom.get("files"), plan.files)),
         code_share=_fraction(custom.get("code_share"), plan.code_share),
         graph_weight=_fraction(custom.get("graph_weight"), plan.graph_weight, top=5.0),
         max_item_tokens=max(40, _int(custom.get("max_item_tokens"), plan.max_item_tokens)),
