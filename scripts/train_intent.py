@@ -2,9 +2,11 @@
 
 Usage: python scripts/train_intent.py [--search | --report] [--out PATH]
 
-Training data: the `train` split of `bench/data/intents.jsonl` plus `bench/data/intents_extra.jsonl`
-(requests written for training only; none is within cosine 0.8 of a test request). The `test`
-split is never read here; `bench/routing.py` scores the model on it.
+Training data: the `train` split of `bench/data/intents.jsonl` plus the training-only files in
+`EXTRA` (`intents_extra.jsonl`, `intents_varied.jsonl`; none of their requests is within cosine
+0.8 of a test request). The `test` split and `intents_blind.jsonl` are never read here;
+`bench/routing.py intents` scores the model on both. Seeded and deterministic: the same data
+gives the same model file, byte for byte.
 
 The model is one-vs-rest ridge regression in closed form (dual: W = Aᵀ(AAᵀ + λI)⁻¹Y, fast and
 deterministic for a few hundred rows) over [embedding · s_e, words/√n · s_w, cues · s_c, 1].

@@ -1,8 +1,9 @@
 """Intent classification: what kind of help a request asks for.
 
 Taxonomy: implement, fix, refactor, explain, review, test, docs, ops, decide, recall. The
-classifier is a linear model (one-vs-rest ridge, trained by `scripts/train_intent.py` on
-`bench/data/intents*.jsonl` and shipped as `intent_model.npz`) over three blocks of features:
+classifier is a linear model (one-vs-rest ridge, trained by `scripts/train_intent.py` on the
+training files of `bench/data/`, never on its held-out split or blind set, and shipped as
+`intent_model.npz`) over three blocks of features:
 
 - the request's MiniLM embedding (the same vector dense retrieval uses, so a brief embeds once);
 - the words, word pairs and first words of the request seen in training;
