@@ -175,7 +175,7 @@ def test_terse_ticket_pasted_and_non_native_requests_get_their_intent(
 @pytest.mark.xfail(
     strict=True,
     reason="known miss (session 3): a flaky test described without the word 'flaky' reads as "
-    "`test`; the flaky rule only knows the word, and 11 training rows did not teach the model",
+    "`test`; the flaky rule only knows the word, and 10 training rows did not teach the model",
 )
 def test_an_intermittently_failing_test_is_a_fix() -> None:
     text = "the integration test for the importer fails intermittently, every tenth run or so"
