@@ -117,6 +117,11 @@ class Weights:
 FUSED_SCALE = 0.1
 # How deep the chunk pools go that a code search's file ranking aggregates.
 FILE_POOL = 200
+# BM25 weights of the (title, body) columns. A memory's title is often the first 120 characters
+# of its body cut at a word (what `remember` derives when none is given), so its words are
+# already counted in the body: at 4x the start of every long memory outweighed the rest.
+# LoCoMo 0-4, search R@5/R@10: 4x 0.644/0.763, 2x 0.657/0.772, 1x 0.667/0.771.
+FIELD_WEIGHTS = {"chunks_fts": (4.0, 1.0), "memory_fts": (2.0, 1.0)}
 
 
 def _normalised(ranking: Sequence[tuple[int, float]]) -> dict[int, float]:
@@ -181,11 +186,12 @@ class Retriever:
             if not wanted:
                 continue
             expr = fts_query(self._lexical(table).terms_for(terms))
+            title_w, body_w = FIELD_WEIGHTS[table]
             # Code chunks are always active: when every code kind is wanted, the FTS table
             # answers alone, without a join to `chunks` for each of its (many) matching rows.
             if table == "chunks_fts" and set(wanted) == set(CODE_KINDS):
                 sql = (
-                    f"SELECT rowid, bm25({table}, 4.0, 1.0) AS s FROM {table} "
+                    f"SELECT rowid, bm25({table}, {title_w}, {body_w}) AS s FROM {table} "
                     f"WHERE {table} MATCH ? ORDER BY s LIMIT ?"
                 )
                 args: tuple[Any, ...] = (expr, limit)
@@ -193,7 +199,7 @@ class Retriever:
                 marks = ",".join("?" * len(wanted))
                 status = "AND c.status = 'active'" if active_only else ""
                 sql = (
-                    f"SELECT c.id, bm25({table}, 4.0, 1.0) AS s FROM {table} "
+                    f"SELECT c.id, bm25({table}, {title_w}, {body_w}) AS s FROM {table} "
                     f"JOIN chunks c ON c.id = {table}.rowid WHERE {table} MATCH ? "
                     f"AND c.kind IN ({marks}) {status} ORDER BY s LIMIT ?"
                 )
