@@ -390,15 +390,30 @@ class MemoryStore:
 
     def files(self) -> Iterator[tuple[Path, bool]]:
         """Every memory file, with whether it is personal."""
+        for folder, names, personal in self.listing():
+            base = Path(folder)
+            for name in names:
+                yield base / name, personal
+
+    def listing(self) -> Iterator[tuple[str, list[str], bool]]:
+        """(kind folder, its memory file names, personal), sorted: `files` as plain strings,
+        for the indexer, which lists every memory in every run (5k Path objects cost ~100 ms)."""
         for folder, personal in ((self.project_dir, False), (self.personal_dir, True)):
             if folder is None or not folder.is_dir():
                 continue
-            for kind_dir in sorted(folder.iterdir()):
-                if not kind_dir.is_dir() or kind_dir.name.startswith("."):
+            with os.scandir(folder) as entries:
+                kinds = sorted(e.path for e in entries if not e.name.startswith(".") and e.is_dir())
+            for kind_dir in kinds:
+                try:
+                    with os.scandir(kind_dir) as entries:
+                        names = sorted(
+                            e.name
+                            for e in entries
+                            if e.name.endswith(".md") and not e.name.startswith(".")
+                        )
+                except OSError:
                     continue
-                for path in sorted(kind_dir.glob("*.md")):
-                    if not path.name.startswith("."):
-                        yield path, personal
+                yield kind_dir, names, personal
 
     def read(self, path: Path, personal: bool = False) -> Memory:
         """Parse one file.

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenning.config import Project, load_settings, setting
 from kenning.engine.brief import DEFAULT_BUDGET, BriefEngine
@@ -24,9 +24,15 @@ from kenning.index.ingest import Indexer, IndexStats, Progress
 from kenning.memory import Memory, MemoryStore, iter_kinds
 from kenning.tokens import valid_unicode
 
+if TYPE_CHECKING:
+    from kenning.index.watch import ChangeWatcher
+
 # An index built on the fly (by `brief`, `search`, the MCP server) embeds at most this many chunks
 # so the first answer comes in seconds; `kenning index` embeds the rest with a progress bar.
 AUTO_EMBED_LIMIT = 1500
+# With a file watcher, a full scan still runs this often: events can be lost (an inotify queue
+# overflow, a network file system), and a scan is the ground truth.
+FULL_CHECK_SECONDS = 60.0
 
 
 class Workspace:
@@ -44,6 +50,7 @@ class Workspace:
         self._engine: BriefEngine | None = None
         self._indexer: Indexer | None = None
         self._checked_at = 0.0
+        self._watcher: ChangeWatcher | None = None
         self.last_stats: IndexStats | None = None
 
     @classmethod
@@ -100,12 +107,56 @@ class Workspace:
         return row is not None
 
     def ensure_index(self, max_age: float | None = None, embed: bool = True) -> IndexStats | None:
-        """Index when there is no index yet, or when the last check is older than `max_age` s."""
+        """Index when there is no index yet, or when the last check is older than `max_age` s.
+
+        With a file watcher running (`watch`), a check re-indexes just the files it saw change,
+        and the full scan runs only every `FULL_CHECK_SECONDS` (a safety net for missed events).
+        """
         if not self.has_index():
             return self.index(embed=embed, embed_limit=AUTO_EMBED_LIMIT)
-        if max_age is not None and time.monotonic() - self._checked_at > max_age:
+        if max_age is None:
+            return None
+        age = time.monotonic() - self._checked_at
+        watcher = self._watcher
+        if watcher is not None and max_age > 0 and age <= FULL_CHECK_SECONDS:
+            changed = watcher.drain()
+            if changed is not None:
+                if not changed:
+                    return None
+                stats = self._open_indexer().run(
+                    embed=embed, embed_limit=AUTO_EMBED_LIMIT, changed=changed
+                )
+                self.last_stats = stats
+                return stats
+            if watcher.healthy:  # too many changes to list: scan
+                return self.index(embed=embed, embed_limit=AUTO_EMBED_LIMIT)
+            watcher.close()  # it stopped: back to scanning every `max_age` seconds
+            self._watcher = None
+        if age > max_age:
             return self.index(embed=embed, embed_limit=AUTO_EMBED_LIMIT)
         return None
+
+    def watch(self) -> bool:
+        """Start a file watcher for `ensure_index` (a long-lived process: the MCP server).
+
+        Off with `index.watch = false`; True when it runs (False: checks keep scanning).
+        """
+        if self._watcher is not None:
+            return self._watcher.healthy
+        if not setting(self.settings, "index.watch", True):
+            return False
+        from kenning.index.watch import ChangeWatcher
+
+        watcher = ChangeWatcher(
+            self.root, self.project.memories_dir, self.project.personal_memories_dir
+        )
+        if not watcher.start():
+            watcher.close()
+            return False
+        self._watcher = watcher
+        # Whatever changed before the watch began is found by one full scan now.
+        self.index(embed=False)
+        return True
 
     @property
     def engine(self) -> BriefEngine:
@@ -114,6 +165,9 @@ class Workspace:
         return self._engine
 
     def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         if self._db is not None:
             self._db.close()
         self._db = None

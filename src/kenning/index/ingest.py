@@ -9,13 +9,15 @@ the next run continues. Vectors come last and are optional: the lexical index is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -29,7 +31,7 @@ from kenning.index import entity_keys, instructions
 from kenning.index.chunk import Chunk
 from kenning.index.db import get_meta, open_index, set_meta
 from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
-from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, scan
+from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, ScanResult, scan, scan_paths
 from kenning.index.schema import MEMORY_KIND_LIST
 from kenning.index.terms import split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
@@ -199,6 +201,10 @@ class Indexer:
         # Import linking during one run: deferred to the end, or one (module map, repo paths).
         self._defer_links = False
         self._links: tuple[dict[str, str], set[str]] | None = None
+        # The module map and file set of the last run, kept while no file is added or removed:
+        # a server re-indexing one changed file need not rebuild them (70 ms at 10k files).
+        self._modules: tuple[dict[str, str], set[str]] | None = None
+        self._modules_of: str | None = None  # the `structure_version` they were made at
         self._deferred: list[tuple[int, str, list[str], str]] = []
 
     # ---- the run -------------------------------------------------------------------------
@@ -209,8 +215,14 @@ class Indexer:
         embed: bool = True,
         progress: Progress | None = None,
         embed_limit: int | None = None,
+        changed: Collection[str] | None = None,
     ) -> IndexStats:
-        """Index what changed; with `embed`, compute missing vectors (at most `embed_limit`)."""
+        """Index what changed; with `embed`, compute missing vectors (at most `embed_limit`).
+
+        `changed` (project-relative paths a file watcher saw change) limits the run to those
+        paths instead of scanning the whole project; a run falls back to the full scan when it
+        cannot be sure that is enough (a folder, an ignore file, an interrupted run).
+        """
         started = time.perf_counter()
         stats = IndexStats(rebuilt=self.rebuilt)
         self.project.index_dir.mkdir(parents=True, exist_ok=True)
@@ -222,32 +234,57 @@ class Indexer:
             if not interrupted:
                 with self.db:
                     set_meta(self.db, "derived_pending", "1")
-            result = scan(self.project.root, exclude=self.exclude, max_bytes=self.max_bytes)
+            targeted = None
+            if changed is not None and not (interrupted or stats.rebuilt):
+                targeted = self._targeted_scan(changed)
+            if targeted is None:
+                result = scan(self.project.root, exclude=self.exclude, max_bytes=self.max_bytes)
+                files_before = self._indexed_paths("repo")
+                memories_changed = True
+            else:
+                result, repo_paths, memories_changed = targeted
+                files_before = self._indexed_paths("repo", repo_paths)
             stats.skipped = result.skipped
             stats.files_seen = len(result.files)
-            files_before = self._indexed_paths("repo")
             plan = plan_changes(result.files, files_before)
             plan.check = self._drop_known_skips(plan.check, stats)
             stats.files_unchanged = plan.unchanged
             may_change_structure = bool(plan.delete) or any(
                 e.path not in files_before for e in plan.check
             )
+            structure = get_meta(self.db, "structure_version")
+            if may_change_structure or stats.rebuilt or structure != self._modules_of:
+                self._modules, self._modules_of = None, structure
             self._apply_repo_plan(
-                plan, stats, progress, defer_links=may_change_structure or stats.rebuilt
+                plan,
+                stats,
+                progress,
+                defer_links=may_change_structure or stats.rebuilt,
+                known=files_before,
             )
             # What the run did, not what it planned: a file skipped after reading (generated,
             # binary) is "new" in every plan yet never enters the index, and treating it as a
             # structural change made every incremental run relink all imports and mentions.
-            files_after = self._indexed_paths("repo")
-            structure_changed = bool(plan.delete) or files_after.keys() != files_before.keys()
-            changed_mem_docs = self._index_memories(stats)
-            self._save_skipped(result.skipped_paths)
-            self._forget_read_skips({e.path for e in result.files})
+            added = [e.path for e in plan.check if e.path not in files_before]
+            structure_changed = bool(plan.delete) or self._any_indexed(added)
+            if structure_changed or stats.rebuilt:
+                # Files came or went: module maps kept by any process are out of date.
+                self._modules = None
+                with self.db:
+                    set_meta(self.db, "structure_version", uuid.uuid4().hex)
+            changed_mem_docs = self._index_memories(stats) if memories_changed else set()
+            if targeted is None:
+                self._save_skipped(result.skipped_paths)
+                self._forget_read_skips({e.path for e in result.files})
+            else:
+                self._save_skipped(result.skipped_paths, only=targeted[1])
+                gone = set(targeted[1]) - {e.path for e in result.files}
+                self._forget_read_skips(None, gone=gone)
             relink_all = structure_changed or stats.rebuilt or interrupted
             if relink_all:
                 self._relink_imports()
             elif self._deferred:
-                self._link_deferred(set(files_after))
+                self._link_deferred(self._repo_paths())
             if stats.changed or interrupted:
                 self._relink_mentions(None if relink_all else changed_mem_docs)
             self._refresh_cochange()
@@ -292,11 +329,64 @@ class Indexer:
             self.embed_pending(stats, limit=32, first=written)
         return stats
 
-    def _indexed_paths(self, source: str) -> dict[str, DocRow]:
-        rows = self.db.execute(
-            "SELECT path, mtime, size, hash FROM documents WHERE source = ?", (source,)
-        )
+    def _repo_paths(self) -> set[str]:
+        return {p for (p,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'")}
+
+    def _any_indexed(self, paths: list[str]) -> bool:
+        """Whether any of `paths` is in the index now (a planned file that was not skipped)."""
+        for start in range(0, len(paths), 500):
+            part = paths[start : start + 500]
+            marks = ",".join("?" * len(part))
+            row = self.db.execute(
+                f"SELECT 1 FROM documents WHERE source = 'repo' AND path IN ({marks}) LIMIT 1",
+                part,
+            ).fetchone()
+            if row is not None:
+                return True
+        return False
+
+    def _indexed_paths(self, source: str, only: Sequence[str] | None = None) -> dict[str, DocRow]:
+        query = "SELECT path, mtime, size, hash FROM documents WHERE source = ?"
+        if only is None:
+            rows = self.db.execute(query, (source,)).fetchall()
+        else:
+            rows = []
+            for start in range(0, len(only), 500):
+                part = list(only[start : start + 500])
+                marks = ",".join("?" * len(part))
+                rows += self.db.execute(f"{query} AND path IN ({marks})", (source, *part))
         return {r[0]: DocRow(r[0], r[1], r[2], r[3]) for r in rows}
+
+    def _targeted_scan(self, changed: Collection[str]) -> tuple[ScanResult, list[str], bool] | None:
+        """(the scan of the changed repo paths, those paths, whether memory files changed), or
+        None when only a full scan can tell what changed."""
+        memory_prefixes = ["~personal/"]
+        with contextlib.suppress(ValueError):
+            folder = self.project.memories_dir.resolve().relative_to(self.project.root.resolve())
+            memory_prefixes.append(folder.as_posix() + "/")
+        repo: list[str] = []
+        memories = False
+        for path in changed:
+            if any(path.startswith(prefix) for prefix in memory_prefixes):
+                memories = True
+                continue
+            name = path.rsplit("/", 1)[-1]
+            if name in (".gitignore", ".kenningignore") or name in ("config.toml",):
+                return None  # what is ignored may have changed anywhere below
+            repo.append(path)
+        result, not_indexable = scan_paths(
+            self.project.root, repo, exclude=self.exclude, max_bytes=self.max_bytes
+        )
+        for path in not_indexable:
+            if (self.project.root / path).is_dir():
+                return None  # a folder came (or was renamed here): its files are not listed
+            below = self.db.execute(
+                "SELECT 1 FROM documents WHERE source = 'repo' AND path > ? AND path < ? LIMIT 1",
+                (path + "/", path + "0"),
+            ).fetchone()
+            if below is not None:
+                return None  # a folder went: the files under it are not listed either
+        return result, sorted(set(repo)), memories
 
     def _apply_repo_plan(
         self,
@@ -304,6 +394,7 @@ class Indexer:
         stats: IndexStats,
         progress: Progress | None,
         defer_links: bool = False,
+        known: dict[str, DocRow] | None = None,
     ) -> None:
         for path in plan.delete:
             with self.db:
@@ -317,7 +408,8 @@ class Indexer:
         self._links = None
         self._deferred = []
         total = len(plan.check)
-        known = self._indexed_paths("repo")
+        if known is None:
+            known = self._indexed_paths("repo")
         preparer = Preparer(self.project.root, self.max_bytes, self.workers)
         work = [(e.path, known[e.path].hash if e.path in known else None) for e in plan.check]
         prepared = preparer.prepare(work)
@@ -347,15 +439,16 @@ class Indexer:
                 kept.append(entry)
         return kept
 
-    def _forget_read_skips(self, present: set[str]) -> None:
-        gone = [
-            (path,)
-            for (path,) in self.db.execute("SELECT path FROM read_skips")
-            if path not in present
-        ]
+    def _forget_read_skips(
+        self, present: set[str] | None, gone: Collection[str] = frozenset()
+    ) -> None:
+        """Drop the read skips of files that are gone: those not `present` (a full scan), or
+        the `gone` ones (a watcher's run)."""
+        if present is not None:
+            gone = {p for (p,) in self.db.execute("SELECT path FROM read_skips")} - present
         if gone:
             with self.db:
-                self.db.executemany("DELETE FROM read_skips WHERE path = ?", gone)
+                self.db.executemany("DELETE FROM read_skips WHERE path = ?", [(p,) for p in gone])
 
     def _write_prepared(
         self, entry: FileEntry, row: DocRow | None, ready: PreparedFile, stats: IndexStats
@@ -408,15 +501,8 @@ class Indexer:
             self._deferred.append((doc_id, entry.path, ready.imports, language))
         elif ready.imports:
             if self._links is None:
-                self._links = (
-                    self._module_map(),
-                    {
-                        p
-                        for (p,) in self.db.execute(
-                            "SELECT path FROM documents WHERE source='repo'"
-                        )
-                    },
-                )
+                self._links = self._modules or (self._module_map(), self._repo_paths())
+                self._modules = self._links
             modules, files = self._links
             self._link_imports_of(
                 doc_id, entry.path, ready.imports, ready.language or "", modules, files
@@ -617,26 +703,30 @@ class Indexer:
         written: set[int] = set()
         bases = memory_path_bases(self.project)
         with _Batch(self.db) as batch:
-            for file, personal in self.store.files():
-                doc_path = memory_doc_path(file, self.project, bases)
-                seen.add(doc_path)
-                try:
-                    info = file.stat()
-                except OSError:
-                    continue
-                entry = FileEntry(doc_path, info.st_size, info.st_mtime)
-                row = known.get(doc_path)
-                if (
-                    row is not None
-                    and row.size == entry.size
-                    and abs(row.mtime - entry.mtime) < 1e-6
-                ):
-                    continue
-                doc_id = self._index_memory_file(file, personal, entry, row, stats)
-                if doc_id is not None:
-                    written.add(doc_id)
-                    stats.memories_indexed += 1
-                batch.tick()
+            for folder, names, personal in self.store.listing():
+                # One folder, one prefix: "x" stands for every file name in it.
+                prefix = memory_doc_path(Path(folder) / "x", self.project, bases)[:-1]
+                for name in names:
+                    doc_path = prefix + name
+                    seen.add(doc_path)
+                    try:
+                        info = os.stat(os.path.join(folder, name))
+                    except OSError:
+                        continue
+                    row = known.get(doc_path)
+                    if (
+                        row is not None
+                        and row.size == info.st_size
+                        and abs(row.mtime - info.st_mtime) < 1e-6
+                    ):
+                        continue
+                    entry = FileEntry(doc_path, info.st_size, info.st_mtime)
+                    file = Path(folder) / name
+                    doc_id = self._index_memory_file(file, personal, entry, row, stats)
+                    if doc_id is not None:
+                        written.add(doc_id)
+                        stats.memories_indexed += 1
+                    batch.tick()
             for gone in sorted(set(known) - seen):
                 self._delete_doc(gone)
                 stats.memories_deleted += 1
@@ -847,10 +937,16 @@ class Indexer:
         with self.db:
             set_meta(self.db, "stale_checked", str(time.time()))
 
-    def _save_skipped(self, skipped: dict[str, str]) -> None:
+    def _save_skipped(self, skipped: dict[str, str], only: Sequence[str] | None = None) -> None:
+        """Record what the scan skipped: all of it, or (a watcher's run) for `only` these paths."""
         with self.db:
-            self.db.execute("DELETE FROM skipped")
-            self.db.executemany("INSERT INTO skipped (path, reason) VALUES (?, ?)", skipped.items())
+            if only is None:
+                self.db.execute("DELETE FROM skipped")
+            else:
+                self.db.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in only])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO skipped (path, reason) VALUES (?, ?)", skipped.items()
+            )
 
     # ---- vectors -------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,11 +220,84 @@ def scan(
                 continue
             if _ignored(rel, active, extra):
                 continue
-            file_entry = _check_file(root, entry, rel, is_link, max_bytes, result)
+            file_entry = _check_file(root, entry.path, entry.name, rel, is_link, max_bytes, result)
             if file_entry is not None:
                 result.files.append(file_entry)
     result.files.sort(key=lambda f: f.path)
     return result
+
+
+def scan_paths(
+    root: Path,
+    paths: Iterable[str],
+    *,
+    exclude: Sequence[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[ScanResult, set[str]]:
+    """`scan` for a few known paths (a file watcher's events): (the indexable files among
+    them, the paths that are not indexable now: gone, ignored or skipped).
+
+    Each path gets the same verdict a full scan would give it: every folder on its way is
+    checked against the ignore files above it, the always-skipped folders and symlinks.
+    """
+    result = ScanResult()
+    extra = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
+    root = root.resolve()
+    specs: dict[str, pathspec.PathSpec[Any] | None] = {}
+    not_indexable: set[str] = set()
+    for rel in sorted(set(paths)):
+        parts = rel.split("/")
+        if not rel or not _utf8(rel) or any(p in ("", ".", "..") for p in parts):
+            not_indexable.add(rel)
+            continue
+        active: list[tuple[str, pathspec.PathSpec[Any]]] = []
+        reachable = True
+        for depth in range(len(parts)):
+            folder = "/".join(parts[:depth])
+            if folder not in specs:
+                specs[folder] = _load_spec(root / folder, (".gitignore", ".kenningignore"))
+            spec = specs[folder]
+            if spec is not None:
+                active = [*active, (folder, spec)]
+            if depth == len(parts) - 1:
+                break
+            sub = "/".join(parts[: depth + 1])
+            if (
+                parts[depth] in ALWAYS_SKIP_DIRS
+                or _ignored(sub + "/", active, extra)
+                or not _real_folder(root / sub)
+            ):
+                reachable = False
+                break
+        full = root / rel
+        if not reachable or _ignored(rel, active, extra):
+            not_indexable.add(rel)
+            continue
+        try:
+            is_link = full.is_symlink()
+            if not is_link and full.is_dir():
+                not_indexable.add(rel)  # a folder: the caller scans it in full
+                continue
+        except OSError:
+            not_indexable.add(rel)
+            continue
+        if not os.path.lexists(full):
+            not_indexable.add(rel)
+            continue
+        entry = _check_file(root, str(full), parts[-1], rel, is_link, max_bytes, result)
+        if entry is None:
+            not_indexable.add(rel)
+        else:
+            result.files.append(entry)
+    return result, not_indexable
+
+
+def _real_folder(path: Path) -> bool:
+    """A folder a full scan walks into: one that exists and is not a symlink."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def read_regular(path: Path, limit: int) -> bytes | None:
@@ -270,17 +343,17 @@ def _ignored(
 
 def _check_file(
     root: Path,
-    entry: os.DirEntry[str],
+    path: str,
+    name: str,
     rel: str,
     is_link: bool,
     max_bytes: int,
     result: ScanResult,
 ) -> FileEntry | None:
-    name = entry.name
     lower = name.lower()
     if is_link:
         try:
-            target = Path(entry.path).resolve(strict=True)
+            target = Path(path).resolve(strict=True)
         except (OSError, RuntimeError):
             result.skip(rel, "broken symlink")
             return None
@@ -291,7 +364,7 @@ def _check_file(
             result.skip(rel, "symlinked folder")
             return None
     try:
-        info = os.stat(entry.path)
+        info = os.stat(path)
     except OSError:
         result.skip(rel, "unreadable")
         return None

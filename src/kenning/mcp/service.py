@@ -11,8 +11,9 @@ Invariants:
 - the Workspace is touched by one thread at a time (`self._lock`); the SQLite index may be shared
   with other processes (other servers, the CLI), which is what the store's own locks are for;
 - the index opens on the first call, is built lexically when missing (vectors follow in a
-  background thread), and is re-checked before a request when the last check is older than
-  `fresh_after` seconds.
+  background thread), and is re-checked before a request: through a file watcher when one can
+  run (only the files it saw change are re-indexed; a full scan every minute as a safety net),
+  otherwise by a scan when the last check is older than `fresh_after` seconds.
 """
 
 from __future__ import annotations
@@ -185,6 +186,7 @@ class KenningService:
         self._lock = threading.RLock()
         self._ws: Workspace | None = None
         self._embedding: threading.Thread | None = None
+        self._watch_tried = False
         self.last_check_ms = 0.0
 
     # ---- workspace and freshness ------------------------------------------------------------
@@ -224,6 +226,10 @@ class KenningService:
             ws.index(embed=False)
             self._embed_in_background()
         else:
+            if not self._watch_tried and self.fresh_after > 0:
+                # File events instead of a scan before every request (see index/watch.py).
+                self._watch_tried = True
+                ws.watch()
             ws.ensure_index(max_age=self.fresh_after, embed=self._embed_now())
         self.last_check_ms = (time.perf_counter() - started) * 1000
         return ws
