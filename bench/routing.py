@@ -347,6 +347,12 @@ def save(section: str, value: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def run() -> dict[str, Any]:
+    """What `kenning bench routing` runs: intent accuracy on the held-out split and the blind
+    set (the packet comparisons need a repository and LoCoMo: run `packets` by hand)."""
+    return {"intents": intents(DATA, "test"), "intents_blind": intents(BLIND, "blind")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="mode")
