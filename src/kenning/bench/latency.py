@@ -33,6 +33,8 @@ TARGETS = {
     "brief_p99_ms": 150.0,
     "files_per_second": 500.0,
     "reindex_one_file_ms": 200.0,
+    # The same target on the MCP server's path (a file watcher names the changed file).
+    "reindex_watched_ms": 200.0,
     "server_rss_mb": 300.0,
 }
 
@@ -370,7 +372,7 @@ def verdict(out: dict[str, Any]) -> dict[str, bool]:
         "reindex_one_file_ms": out["reindex"]["one_file_ms"].get("p50", 1e9)
         <= TARGETS["reindex_one_file_ms"],
         "reindex_watched_ms": out["reindex"].get("one_file_watched_ms", {}).get("p50", 1e9)
-        <= TARGETS["reindex_one_file_ms"],
+        <= TARGETS["reindex_watched_ms"],
         "server_rss_mb": 0 < rss <= TARGETS["server_rss_mb"],
     }
 
