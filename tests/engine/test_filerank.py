@@ -15,6 +15,7 @@ from kenning.engine.filerank import (
     is_test_path,
     order_by_files,
     path_words,
+    request_identifiers,
     spread_over_files,
     stem,
 )
@@ -150,6 +151,23 @@ def test_the_brief_holds_the_changed_files(shop: Workspace) -> None:
     paths = [i.ref.rsplit(":", 1)[0] for i in packet.items if i.kind in ("symbol", "file")]
     assert set(GOLD) <= set(paths)
     assert packet.tokens <= 2000
+
+
+def test_a_file_that_defines_a_name_the_request_gives_is_ranked_for_it(shop: Workspace) -> None:
+    ranked = _ranked(shop, "`confirmation_email` must not be sent twice for one checkout")
+    emails = next(f for f in ranked if f.path == "shop/emails.py")
+    assert emails.signals.get("defines", 0) > 0
+    assert (
+        RankedFile("x.py", 1.0, {"defines": 1.0}).why(short=True) == "defines a name in the request"
+    )
+    assert all("defines" not in f.signals for f in ranked if f.path != "shop/emails.py")
+
+
+def test_request_identifiers_weigh_code_like_names_over_plain_words() -> None:
+    names = request_identifiers("Add `pathlib.Path` support to edit; keep redeem_coupon as is")
+    assert names["Path"] == names["pathlib"] == names["redeem_coupon"] == 1.0
+    assert names["edit"] == names["support"] == 0.5
+    assert "Add" not in names and "to" not in names
 
 
 def test_a_memory_search_ranks_no_files(shop: Workspace) -> None:

@@ -8,7 +8,10 @@ repeat a word. `FileRanker.rank` turns the chunk rankers' pools into a file rank
    best first, are summed with a decay (1, 1/2, 1/4, ...), so several matching chunks add up
    but a long file cannot win on volume alone; each signal is then scaled by its best file.
 2. **Names.** Request terms that name a file's path words (`timeout` → `test_timeouts.py`,
-   `urls` → `_urls.py`) count by how rare the word is among the project's paths.
+   `urls` → `_urls.py`) count by how rare the word is among the project's paths; identifiers the
+   request names that a file *defines* (`edit`, `ParamType`, `isolated_filesystem` → the files
+   with a function or class of that name) count by how few files define them, code-like names
+   (in backticks, snake_case, CamelCase, dotted) twice as much as plain words.
 3. **Neighbours.** The best few files lend part of their score along `import` and `cochange`
    edges (one step of a random walk: each edge by its share of the file's edge weight), and to
    their test or source counterpart (`_client.py` ↔ `test_client.py`).
@@ -30,7 +33,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from kenning.index.db import get_meta
-from kenning.index.terms import split_identifier
+from kenning.index.terms import STOP_WORDS, split_identifier
 
 _PATH_WORD = re.compile(r"[A-Za-z0-9]+")
 _TEST_PATH = re.compile(
@@ -40,6 +43,10 @@ _TEST_PATH = re.compile(
 _COMMON_PATH_WORD = 0.2
 # Files sharing one path word beyond this count are not looked up by name (bounded work).
 _MAX_NAME_FILES = 200
+# A name defined in more files than this (`get`, `__init__`, `main`) does not say which is meant.
+_MAX_DEFINERS = 5
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 
 
 @dataclass
@@ -49,6 +56,7 @@ class FileWeights:
     lexical: float = 1.0
     dense: float = 0.6
     name: float = 0.5
+    defines: float = 0.5
     neighbour: float = 0.35
     pair: float = 0.3
     decay: float = 0.5
@@ -75,6 +83,7 @@ _WHY = {
     "lexical": "its code matches the request's words",
     "dense": "its code is close in meaning",
     "name": "its path names what the request names",
+    "defines": "it defines what the request names",
     "neighbour": "changes together with / imports the top files",
     "pair": "test or source of a top file",
 }
@@ -82,6 +91,7 @@ _SHORT_WHY = {
     "lexical": "matches the request",
     "dense": "close in meaning",
     "name": "its path names it",
+    "defines": "defines a name in the request",
     "neighbour": "changes with the top files",
     "pair": "test/source of a top file",
 }
@@ -118,6 +128,27 @@ def core_name(path: str) -> str:
     name = PurePosixPath(path).stem.lower().lstrip("_")
     name = name.removeprefix("test_").removesuffix("_test").removesuffix(".test")
     return name.removesuffix(".spec").strip("_")
+
+
+def request_identifiers(text: str) -> dict[str, float]:
+    """The names a request mentions that code could define, with a weight: 1.0 for code-like
+    ones (in backticks, snake_case, CamelCase, or a dotted path's parts), 0.5 for plain words.
+    Stop words and names shorter than three characters are left out."""
+    text = text[:4000]
+    quoted = {m for span in _BACKTICKED.findall(text) for m in _IDENTIFIER.findall(span)}
+    out: dict[str, float] = {}
+    for token in _IDENTIFIER.findall(text):
+        for part in token.split("."):
+            if len(part) < 3 or part.lower() in STOP_WORDS:
+                continue
+            code_like = (
+                token in quoted
+                or "." in token
+                or "_" in part.strip("_")
+                or any(c.isupper() for c in part[1:])
+            )
+            out[part] = max(out.get(part, 0.0), 1.0 if code_like else 0.5)
+    return out
 
 
 class Scored(Protocol):
@@ -205,6 +236,7 @@ class FileRanker:
         k: int = 10,
         weights: FileWeights | None = None,
         suffixes: tuple[str, ...] = (),
+        request: str = "",
     ) -> list[RankedFile]:
         """The `k` best files for a request with `terms`, given the chunk rankers' pools.
 
@@ -215,6 +247,7 @@ class FileRanker:
             k: how many files to return.
             weights: the signals' weights (defaults: `FileWeights()`).
             suffixes: only files whose path ends with one of these (all when empty).
+            request: the request's text, for the names it mentions that files define.
         """
         weights = weights or FileWeights()
         self.refresh()
@@ -238,6 +271,8 @@ class FileRanker:
                     ranked.best_chunk = best
         for path, value in self._names(terms).items():
             get(path).signals["name"] = weights.name * value
+        for path, value in self._definers(request_identifiers(request)).items():
+            get(path).signals["defines"] = weights.defines * value
         for ranked in files.values():
             ranked.score = sum(ranked.signals.values())
         self._spread(files, weights, suffixes)
@@ -301,6 +336,32 @@ class FileRanker:
                 scores[path] += idf
         if not scores:
             return {}
+        top = max(scores.values())
+        return {path: value / top for path, value in scores.items()}
+
+    def _definers(self, names: dict[str, float]) -> dict[str, float]:
+        """Files that define the given names (functions, classes, methods), scored by how few
+        files define each name and the name's weight, in [0, 1]."""
+        if not names or not self._files:
+            return {}
+        wanted = list(names)[:40]
+        marks = ",".join("?" * len(wanted))
+        spread = dict(
+            self.db.execute(
+                f"SELECT name, COUNT(DISTINCT path) FROM symbols WHERE name IN ({marks}) "
+                "GROUP BY name",
+                wanted,
+            ).fetchall()
+        )
+        rare = [n for n, count in spread.items() if count <= _MAX_DEFINERS]
+        if not rare:
+            return {}
+        marks = ",".join("?" * len(rare))
+        scores: dict[str, float] = defaultdict(float)
+        for name, path in self.db.execute(
+            f"SELECT DISTINCT name, path FROM symbols WHERE name IN ({marks})", rare
+        ):
+            scores[path] += names[name] * math.log(1 + self._files / spread[name])
         top = max(scores.values())
         return {path: value / top for path, value in scores.items()}
 

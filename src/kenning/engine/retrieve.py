@@ -372,7 +372,9 @@ class Retriever:
         files: list[RankedFile] = []
         if code and rank_files:
             t4 = time.perf_counter()
-            files = self.ranked_files = self._rank_files(terms, lexical_all, dense_all, fused, k)
+            files = self.ranked_files = self._rank_files(
+                terms, lexical_all, dense_all, fused, k, query
+            )
             self.timings["files"] = time.perf_counter() - t4
         if not fused:
             return []
@@ -428,10 +430,11 @@ class Retriever:
         dense: list[tuple[int, float]],
         fused: dict[int, float],
         k: int,
+        query: str = "",
     ) -> list[RankedFile]:
         """Rank files from the pools' code chunks; a top file with no chunk in `fused` joins it
         through its best chunk (fused score 0: its file's score carries it)."""
-        ranked = self.files.rank(terms, lexical, dense, k=max(k, 10))
+        ranked = self.files.rank(terms, lexical, dense, k=max(k, 10), request=query)
         for f in ranked[:k]:
             if f.best_chunk is not None and f.best_chunk not in fused:
                 fused[f.best_chunk] = 0.0
