@@ -81,8 +81,9 @@ _REVIEW = ("recent_decisions", "tests")
 
 # fmt: off
 # `files`: how many files beyond the code excerpts are listed in one line each. A change
-# (implement, fix, refactor, test, review; ops, which edits config and build files) is about
-# which files to open, so those plans list many; recall and decide are about memories.
+# (implement, fix, refactor, test, review; ops and docs, which edit config, build files and the
+# code whose docstrings they fix) is about which files to open, so those plans list many;
+# recall and decide are about memories and list few.
 #                      code doc dec rule pref pers term fact note  files code%  graph  expand
 PLANS: dict[str, Plan] = {p.name: p for p in (
     _row("implement", (5, 1, 2, 3, 2, 1, 2, 1, 1), 12, 0.60, 0.6, ("recent_decisions",),
@@ -97,7 +98,7 @@ PLANS: dict[str, Plan] = {p.name: p for p in (
          "rules scoped to the touched paths and recent decisions about them"),
     _row("test",      (5, 0, 1, 3, 2, 0, 1, 2, 1), 12, 0.65, 0.7, ("tests",),
          "the code under test, its existing tests and the testing rules"),
-    _row("docs",      (3, 3, 2, 2, 2, 1, 3, 1, 1),  5, 0.40, 0.4, ("docs",),
+    _row("docs",      (3, 3, 2, 2, 2, 1, 3, 1, 1),  8, 0.40, 0.4, ("docs",),
          "the docs to change, the code they describe and the glossary"),
     _row("ops",       (4, 2, 2, 3, 1, 1, 1, 3, 2),  8, 0.45, 0.5, ("docs",),
          "config, runbooks and the facts about environments"),
