@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from kenning.engine.dates import date_window
 from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
 from kenning.engine.lexical import LexicalSearch
@@ -112,6 +113,8 @@ class Weights:
     recency: float = 0.15
     # Share of a memory's score lent to the memories written beside it (`neighbours`).
     context: float = 0.5
+    # Bonus of a memory written in the period the request names (`dates`).
+    when: float = 0.8
 
 
 FUSED_SCALE = 0.1
@@ -389,6 +392,13 @@ class Retriever:
             hit.score = score * FUSED_SCALE
         if weights.context > 0 and any(k in MEMORY_KINDS for k in kinds):
             self._lend_context(hits, kinds, weights.context)
+        window = date_window(query) if weights.when > 0 else None
+        if window is not None:
+            for hit in hits.values():
+                near = window.closeness(hit.created) if hit.is_memory and hit.created else 0.0
+                if near > 0.01:
+                    hit.score += weights.when * near * FUSED_SCALE
+                    hit.ranks["when"] = 1
         ordered = sorted(hits.values(), key=lambda h: -h.score)
         if files:  # code follows the file ranking (see `filerank.order_by_files`)
             ordered = order_by_files(ordered, files)
