@@ -205,6 +205,7 @@ class Indexer:
         # a server re-indexing one changed file need not rebuild them (70 ms at 10k files).
         self._modules: tuple[dict[str, str], set[str]] | None = None
         self._modules_of: str | None = None  # the `structure_version` they were made at
+        self._words = entity_keys.Words()
         self._deferred: list[tuple[int, str, list[str], str]] = []
 
     # ---- the run -------------------------------------------------------------------------
@@ -231,6 +232,7 @@ class Indexer:
             # whole index. A run killed between the two left their edges missing, and the next
             # run, seeing no changed file, never made them: the flag says "redo them all".
             interrupted = get_meta(self.db, "derived_pending") == "1"
+            self._words = entity_keys.Words()  # per run: another process may rebuild the index
             if not interrupted:
                 with self.db:
                     set_meta(self.db, "derived_pending", "1")
@@ -291,6 +293,7 @@ class Indexer:
             if stats.changed or interrupted or get_meta(self.db, "stale_checked") is None:
                 self._refresh_staleness()
             with self.db:
+                self._words.flush(self.db)
                 if stats.changed or interrupted:
                     gen = int(get_meta(self.db, "generation", "0") or 0) + 1
                     set_meta(self.db, "generation", str(gen))
@@ -309,6 +312,7 @@ class Indexer:
     def run_memories(self) -> IndexStats:
         """Index only the memory store: what `remember` needs, without a repo scan."""
         stats = IndexStats()
+        self._words = entity_keys.Words()
         if get_meta(self.db, "derived_pending") == "1":
             return self.run(embed=False)  # a run was killed mid-way: finish it properly
         with file_lock(self.project.index_dir / "write.lock", timeout=600):
@@ -319,6 +323,7 @@ class Indexer:
                 self._relink_mentions(written)
                 self._refresh_staleness()
             with self.db:
+                self._words.flush(self.db)
                 if stats.changed:
                     gen = int(get_meta(self.db, "generation", "0") or 0) + 1
                     set_meta(self.db, "generation", str(gen))
@@ -666,7 +671,7 @@ class Indexer:
         self._insert_entities(doc_id, [(name, path, f"file:{path}", "file") for name in names])
 
     def _insert_entities(self, doc_id: int, rows: list[entity_keys.Row]) -> None:
-        entity_keys.write(self.db, doc_id, rows)
+        entity_keys.write(self.db, doc_id, rows, self._words)
 
     def _write_imported(self, doc_id: int, path: str, imported: list[instructions.Imported]) -> int:
         for item in imported:
