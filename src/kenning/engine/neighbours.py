@@ -43,7 +43,8 @@ class Loan:
 
 @dataclass
 class Timeline:
-    """Memories in the order each source wrote them: chunk ids, created times and kinds.
+    """Memories in the order each source wrote them: chunk ids, created times and kinds (and
+    each memory's created time and kind by id).
 
     A memory's neighbours are the memories of its own source just before and after it; one
     another tool wrote in between does not break an exchange.
@@ -53,6 +54,7 @@ class Timeline:
     created: dict[str, list[float]] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
     position: dict[int, tuple[str, int]] = field(default_factory=dict)
+    written: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: Iterable[tuple[int, float, str | None, str]]) -> Timeline:
@@ -65,6 +67,7 @@ class Timeline:
             ids.append(cid)
             timeline.created.setdefault(key, []).append(when)
             timeline.kinds[cid] = kind
+            timeline.written[cid] = when
         return timeline
 
     @classmethod

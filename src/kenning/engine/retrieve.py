@@ -390,15 +390,8 @@ class Retriever:
                 age_days = max(0.0, (now - hit.updated) / 86400)
                 score += weights.recency * 0.3 * math.exp(-age_days / 180)
             hit.score = score * FUSED_SCALE
-        if weights.context > 0 and any(k in MEMORY_KINDS for k in kinds):
-            self._lend_context(hits, kinds, weights.context)
-        window = date_window(query) if weights.when > 0 else None
-        if window is not None:
-            for hit in hits.values():
-                near = window.closeness(hit.created) if hit.is_memory and hit.created else 0.0
-                if near > 0.01:
-                    hit.score += weights.when * near * FUSED_SCALE
-                    hit.ranks["when"] = 1
+        if any(kind in MEMORY_KINDS for kind in kinds):
+            self._memory_context(hits, kinds, query, weights, keep=max(3 * k, 30))
         ordered = sorted(hits.values(), key=lambda h: -h.score)
         if files:  # code follows the file ranking (see `filerank.order_by_files`)
             ordered = order_by_files(ordered, files)
@@ -416,20 +409,43 @@ class Retriever:
             self._timeline_gen = generation
         return self._timeline
 
-    def _lend_context(self, hits: dict[int, Hit], kinds: Sequence[str], share: float) -> None:
-        """Memories written beside a scored memory borrow part of its score (see `neighbours`);
-        one the rankers missed joins `hits`, and says where its score came from."""
-        scores = {cid: h.score for cid, h in hits.items() if h.is_memory}
-        loans = lend(scores, self.timeline(), share=share, kinds=kinds)
-        hits.update(self.fetch([cid for cid in loans if cid not in hits]))
-        for cid, loan in loans.items():
-            hit = hits.get(cid)
-            if hit is None:
+    def _memory_context(
+        self, hits: dict[int, Hit], kinds: Sequence[str], query: str, weights: Weights, keep: int
+    ) -> None:
+        """Memories written beside a scored memory borrow part of its score (`neighbours`), then
+        memories written in the period the request names gain (`dates`). A memory the rankers
+        missed joins `hits` when its new score places it among the best `keep`, and says where
+        its score came from."""
+        timeline = self.timeline()
+        own = {cid: h.score for cid, h in hits.items() if h.is_memory}
+        loans = lend(own, timeline, share=weights.context, kinds=kinds)
+        window = date_window(query) if weights.when > 0 else None
+        if not loans and window is None:
+            return
+        final = {cid: h.score for cid, h in hits.items()}
+        for cid, lent in loans.items():
+            final[cid] = own.get(cid, 0.0) + lent.amount
+        dated: set[int] = set()
+        if window is not None:
+            for cid in final:
+                hit = hits.get(cid)
+                when = timeline.written.get(cid) if hit is None else hit.created
+                when = when if hit is None or hit.is_memory else None
+                near = window.closeness(when) if when else 0.0
+                if near > 0.01:
+                    final[cid] += weights.when * near * FUSED_SCALE
+                    dated.add(cid)
+        cutoff = sorted(final.values(), reverse=True)[min(keep, len(final)) - 1]
+        hits.update(self.fetch([c for c in loans if c not in hits and final[c] >= cutoff]))
+        for cid, hit in hits.items():
+            hit.score = final[cid]
+            if cid in dated:
+                hit.ranks["when"] = 1
+            loan = loans.get(cid)
+            if loan is None:
                 continue
-            own = scores.get(cid, 0.0)
-            hit.score = own + loan.amount
             hit.ranks["beside"] = loan.steps
-            if loan.amount > own and not hit.named:
+            if loan.amount > own.get(cid, 0.0) and not hit.named:
                 lender = hits[loan.lender]
                 hit.named = f"written beside {lender.ref} ({lender.title[:60]}), which matches"
 
