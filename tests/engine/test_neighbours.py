@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kenning.engine.neighbours import Timeline, lend
+from kenning.engine.neighbours import Timeline, lend, session_bonus
 from kenning.engine.retrieve import MEMORY_KINDS, Weights
 from kenning.memory import Memory, render_memory
 from kenning.workspace import Workspace
@@ -100,3 +100,46 @@ def test_lend_halves_each_step_and_keeps_the_largest_loan() -> None:
     assert 5 not in loans  # two hours later: another session
     assert 4 not in lend({1: 1.0, 3: 0.2}, timeline, gap=600, kinds=["note"])
     assert lend({1: 1.0}, timeline, share=0.0) == {}
+
+
+def test_a_memory_in_the_session_of_a_strong_match_gains(tmp_path: Path) -> None:
+    root = tmp_path / "sessions"
+    # Session one: the strong match, three unrelated notes, then a weak match (too far away
+    # for a loan). Session two, days later: a slightly better weak match.
+    _write(root, "strong", "Flaky upload test: the upload retries race the S3 mock.", MORNING)
+    for n in range(3):
+        _write(
+            root, f"filler-{n}", f"Reviewed pull request {n}.", MORNING + timedelta(minutes=n + 1)
+        )
+    _write(root, "same-session", "Upload limits documented.", MORNING + timedelta(minutes=5))
+    _write(
+        root, "elsewhere", "Upload limits documented twice, upload.", MORNING + timedelta(days=3)
+    )
+    for n in range(8):
+        _write(root, f"noise-{n}", f"Standup {n} moved.", MORNING + timedelta(days=9, hours=n))
+    ws = Workspace.open(root)
+    ws.index(embed=False)
+    request = "why is the upload test flaky"
+
+    def order(weights: Weights) -> list[str]:
+        hits = ws.engine.retriever.search(
+            request, MEMORY_KINDS, k=10, use_dense=False, weights=weights
+        )
+        return [h.ref for h in hits if h.ref in ("same-session", "elsewhere")]
+
+    assert order(Weights(session=0.0)) == ["elsewhere", "same-session"]
+    assert order(Weights()) == ["same-session", "elsewhere"]
+    ws.close()
+
+
+def test_session_bonus_follows_the_best_memory_of_each_session() -> None:
+    t0 = MORNING.timestamp()
+    timeline = Timeline.of(
+        [(1, t0, "a", "note"), (2, t0 + 60, "a", "note"), (3, t0 + 7200, "a", "note"),
+         (4, t0 + 30, "b", "note")]
+    )  # fmt: skip
+    assert timeline.session[1] == timeline.session[2] != timeline.session[3]
+    assert timeline.session[4] not in (timeline.session[1], timeline.session[3])
+    bonus = session_bonus({1: 1.0, 2: 0.1, 3: 0.5, 9: 2.0}, timeline, 0.2)
+    assert bonus == pytest.approx({1: 0.2, 2: 0.2, 3: 0.1})
+    assert session_bonus({1: 1.0}, timeline, 0.0) == {}

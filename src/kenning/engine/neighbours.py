@@ -8,11 +8,15 @@ share of its score to its neighbours in time: the memory written right before an
 (`SHARE` of its score) and the ones two steps away (half that), counting only memories of the
 same source (the tool that recorded them) and stopping at a pause longer than `SESSION_GAP`. A
 memory keeps its own score plus the largest loan it gets; loans are made from the rankers' scores
-only, so nothing is passed on twice.
+only, so nothing is passed on twice. Then every scored memory gains a little
+(`SESSION_WEIGHT`, relative to the best score) from the best-scored memory of its session: a
+session that holds a strong match is likelier to hold the rest of the answer.
 
 Measured on LoCoMo conversations 0-4 (every turn a memory; the held-out 5-9 were not looked at
 while choosing): search R@10 0.679 without, 0.745 with the adjacent memories alone at share 0.5,
-0.761 with two steps; share 0.4 and 0.6 gave 0.745 and 0.759. Code chunks are never lent to.
+0.761 with two steps; share 0.4 and 0.6 gave 0.745 and 0.759. With the session bonus at 0.2
+(after the date bonus of `dates`): R@10 0.795 -> 0.804 (0.1 / 0.3: 0.796 / 0.803; the session's
+best score or the sum of its best 3 or 5: 0.804 / 0.803 / 0.803). Code chunks are never lent to.
 
 `lend` is pure; `Timeline.load` reads the active memories of an index in the order they were
 written.
@@ -30,6 +34,9 @@ SHARE = 0.5
 REACH = 2
 # A longer pause between two memories ends a session: nothing is lent across it.
 SESSION_GAP = 30 * 60.0
+# What a memory gains from its session's best score (relative to the best score of all), in
+# units of the fused score scale.
+SESSION_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class Timeline:
     kinds: dict[int, str] = field(default_factory=dict)
     position: dict[int, tuple[str, int]] = field(default_factory=dict)
     written: dict[int, float] = field(default_factory=dict)
+    # Which session each memory belongs to: a run of one source's memories with no pause
+    # longer than `SESSION_GAP`.
+    session: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rows: Iterable[tuple[int, float, str | None, str]]) -> Timeline:
@@ -68,6 +78,13 @@ class Timeline:
             timeline.created.setdefault(key, []).append(when)
             timeline.kinds[cid] = kind
             timeline.written[cid] = when
+        sessions = 0
+        for key, ids in timeline.ids.items():
+            created = timeline.created[key]
+            for i, cid in enumerate(ids):
+                if i == 0 or created[i] - created[i - 1] > SESSION_GAP:
+                    sessions += 1
+                timeline.session[cid] = sessions
         return timeline
 
     @classmethod
@@ -138,3 +155,22 @@ def lend(
             if best is None or amount > best.amount:
                 loans[borrower] = Loan(amount, lender, steps)
     return loans
+
+
+def session_bonus(
+    scores: Mapping[int, float], timeline: Timeline, weight: float
+) -> dict[int, float]:
+    """What each scored memory gains from the best-scored memory of its session: `weight`
+    times that score over the best score of all (a memory alone in its session gains from
+    itself). Memories outside the timeline gain nothing."""
+    best: dict[int, float] = {}
+    for cid, score in scores.items():
+        session = timeline.session.get(cid)
+        if session is not None:
+            best[session] = max(best.get(session, 0.0), score)
+    top = max(best.values(), default=0.0)
+    if weight <= 0 or top <= 0:
+        return {}
+    return {
+        cid: weight * best[timeline.session[cid]] / top for cid in scores if cid in timeline.session
+    }

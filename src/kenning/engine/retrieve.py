@@ -27,7 +27,7 @@ from kenning.engine.dates import date_window
 from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
 from kenning.engine.lexical import LexicalSearch
-from kenning.engine.neighbours import Timeline, lend
+from kenning.engine.neighbours import SESSION_WEIGHT, Timeline, lend, session_bonus
 from kenning.engine.vectors import VectorMatrix, embed_query
 from kenning.index.db import get_meta
 from kenning.index.terms import fts_query, query_terms
@@ -113,6 +113,8 @@ class Weights:
     recency: float = 0.15
     # Share of a memory's score lent to the memories written beside it (`neighbours`).
     context: float = 0.5
+    # What a memory gains from the best-scored memory of its session (`neighbours`).
+    session: float = SESSION_WEIGHT
     # Bonus of a memory written in the period the request names (`dates`).
     when: float = 0.8
 
@@ -412,15 +414,16 @@ class Retriever:
     def _memory_context(
         self, hits: dict[int, Hit], kinds: Sequence[str], query: str, weights: Weights, keep: int
     ) -> None:
-        """Memories written beside a scored memory borrow part of its score (`neighbours`), then
-        memories written in the period the request names gain (`dates`). A memory the rankers
+        """Memories written beside a scored memory borrow part of its score (`neighbours`),
+        memories written in the period the request names gain (`dates`), and every memory gains
+        from the best memory of its session (`neighbours.session_bonus`). A memory the rankers
         missed joins `hits` when its new score places it among the best `keep`, and says where
         its score came from."""
         timeline = self.timeline()
         own = {cid: h.score for cid, h in hits.items() if h.is_memory}
         loans = lend(own, timeline, share=weights.context, kinds=kinds)
         window = date_window(query) if weights.when > 0 else None
-        if not loans and window is None:
+        if not loans and window is None and weights.session <= 0:
             return
         final = {cid: h.score for cid, h in hits.items()}
         for cid, lent in loans.items():
@@ -435,6 +438,12 @@ class Retriever:
                 if near > 0.01:
                     final[cid] += weights.when * near * FUSED_SCALE
                     dated.add(cid)
+        if weights.session > 0:
+            memories = {c: v for c, v in final.items() if c not in hits or hits[c].is_memory}
+            for cid, extra in session_bonus(
+                memories, timeline, weights.session * FUSED_SCALE
+            ).items():
+                final[cid] += extra
         cutoff = sorted(final.values(), reverse=True)[min(keep, len(final)) - 1]
         hits.update(self.fetch([c for c in loans if c not in hits and final[c] >= cutoff]))
         for cid, hit in hits.items():
