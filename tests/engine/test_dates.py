@@ -82,4 +82,5 @@ def test_the_memory_written_in_the_named_month_leads(tmp_path: Path) -> None:
     )
     assert [h.ref for h in dated][0] == "march"
     assert dated[0].ranks.get("when") == 1
+    assert dated[0].named == "written when the request says (March 2024)"
     ws.close()

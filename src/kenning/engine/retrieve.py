@@ -448,8 +448,9 @@ class Retriever:
         hits.update(self.fetch([c for c in loans if c not in hits and final[c] >= cutoff]))
         for cid, hit in hits.items():
             hit.score = final[cid]
-            if cid in dated:
+            if cid in dated and window is not None:
                 hit.ranks["when"] = 1
+                hit.named = hit.named or f"written when the request says ({window.text})"
             loan = loans.get(cid)
             if loan is None:
                 continue
