@@ -13,10 +13,11 @@ only, so nothing is passed on twice. Then every scored memory gains a little
 session that holds a strong match is likelier to hold the rest of the answer.
 
 Measured on LoCoMo conversations 0-4 (every turn a memory; the held-out 5-9 were not looked at
-while choosing): search R@10 0.679 without, 0.745 with the adjacent memories alone at share 0.5,
-0.761 with two steps; share 0.4 and 0.6 gave 0.745 and 0.759. With the session bonus at 0.2
-(after the date bonus of `dates`): R@10 0.795 -> 0.804 (0.1 / 0.3: 0.796 / 0.803; the session's
-best score or the sum of its best 3 or 5: 0.804 / 0.803 / 0.803). Code chunks are never lent to.
+while choosing): search R@10 0.679 without, 0.747 with the adjacent memories alone at share 0.5,
+0.763 with two steps; later (memory titles at 2x) share 0.4 / 0.5 / 0.6 gave 0.759 / 0.772 /
+0.770 and three steps 0.771. The session bonus at 0.2 (after the date bonus of `dates`): 0.795 ->
+0.804 (0.1 / 0.3: 0.796 / 0.803; a session scored by the sum of its best 3 or 5 memories
+instead of its best: 0.803 / 0.803). Code chunks are never lent to.
 
 `lend` is pure; `Timeline.load` reads the active memories of an index in the order they were
 written.
