@@ -11,6 +11,9 @@ suite's templates.
   query; the share of the full query's top 20 found in the pruned query's top 50, and the time.
 - PageRank (`engine/graph.py`): the top 50 nodes after 30 exact iterations against the top 60
   with the shipped floor and iteration count; the share kept, and the time.
+- Compact vector search (`engine/vectors.py`, above 20k vectors): the exact cosine top 20
+  against the top 20 of the Hamming-ranked candidates scored by their int8 vectors; the share
+  of the exact top 20 kept, the time, and the memory each holds. Needs an index with vectors.
 """
 
 from __future__ import annotations
@@ -110,6 +113,44 @@ def pagerank(db: sqlite3.Connection, reqs: list[str]) -> dict[str, Any]:
     }
 
 
+def sign_search(db: sqlite3.Connection, reqs: list[str]) -> dict[str, Any]:
+    from kenning.engine.vectors import VectorMatrix, embed_query
+
+    exact, signs = VectorMatrix(), VectorMatrix()
+    exact.EXACT_ROWS, signs.EXACT_ROWS = 10**9, 0
+    exact.refresh(db)
+    signs.refresh(db)
+    if not len(exact.ids) or exact.matrix is None or signs.signs is None or signs.q8 is None:
+        return {"vectors": 0, "note": "the index has no vectors"}
+    kept: list[float] = []
+    exact_ms: list[float] = []
+    sign_ms: list[float] = []
+    for request in reqs:
+        query = embed_query(request)
+        if query is None:
+            return {"vectors": len(exact.ids), "note": "no embedding model here"}
+        for span in ("code", "memory"):
+            started = time.perf_counter()
+            truth = {c for c, _ in exact.top(query, 20, span=span)}
+            exact_ms.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            got = {c for c, _ in signs.top(query, 20, span=span)}
+            sign_ms.append((time.perf_counter() - started) * 1000)
+            if truth:
+                kept.append(len(truth & got) / len(truth))
+    return {
+        "vectors": len(exact.ids),
+        "searches": len(kept),
+        "candidates_per_search": signs.CANDIDATES,
+        "exact_top20_kept": round(statistics.fmean(kept), 3) if kept else None,
+        "worst": round(min(kept), 3) if kept else None,
+        "exact_ms_p50": round(statistics.median(exact_ms), 2) if exact_ms else None,
+        "signs_ms_p50": round(statistics.median(sign_ms), 2) if sign_ms else None,
+        "exact_mb": round(exact.matrix.nbytes / 1e6, 1),
+        "signs_and_int8_mb": round((signs.signs.nbytes + signs.q8.nbytes) / 1e6, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", type=Path)
@@ -129,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "code_chunks": chunks,
         "pruning": pruning(db, reqs),
         "pagerank": pagerank(db, reqs),
+        "sign_search": sign_search(db, reqs),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     print(json.dumps(result, indent=2))

@@ -485,6 +485,7 @@ def mmr(
     spans: set[tuple[str, int | None]] = set()
     vecs = retriever.vectors
     use_vec = query_vec is not None and len(vecs.ids) > 0
+    found = vecs.vectors([h.chunk_id for h in hits]) if use_vec else {}
     chosen_vecs: list[np.ndarray] = []
     top = hits[0].score if hits else 1.0
     for hit in hits:
@@ -492,14 +493,14 @@ def mmr(
             break
         if (hit.ref, hit.start_line) in spans:
             continue
-        if use_vec and chosen_vecs and hit.chunk_id in vecs.row_of:
-            vec = vecs.matrix[vecs.row_of[hit.chunk_id]]
+        vec = found.get(hit.chunk_id)
+        if vec is not None and chosen_vecs:
             sim = max(float(vec @ c) for c in chosen_vecs)
             if sim > 0.97 or lam * hit.score / top - (1 - lam) * sim < -0.2:
                 continue
             chosen_vecs.append(vec)
-        elif use_vec and hit.chunk_id in vecs.row_of:
-            chosen_vecs.append(vecs.matrix[vecs.row_of[hit.chunk_id]])
+        elif vec is not None:
+            chosen_vecs.append(vec)
         spans.add((hit.ref, hit.start_line))
         chosen.append(hit)
     return chosen

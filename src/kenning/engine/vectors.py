@@ -1,15 +1,16 @@
 """Dense retrieval glue: the embedder (loaded once per process) and the vector matrix.
 
-Vectors are stored as float16 blobs in the index and held in memory as one float32 matrix,
-rebuilt only when the index's `vector_generation` changes. Brute-force cosine over 50k × 384 takes
-about 20 ms in numpy; this Python cannot load sqlite-vec. When the model files are missing, dense
+Vectors are stored as float16 blobs in the index; `VectorMatrix` holds them (exactly, or as sign
+bits and int8 when there are many), brought up to date when the index's `vector_generation`
+changes. This Python cannot load sqlite-vec. When the model files are missing, dense
 retrieval is off and lexical + graph retrieval carry on.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -65,43 +66,134 @@ MEMORY_KIND_SQL = "('decision','rule','preference','person','term','fact','note'
 
 
 class VectorMatrix:
-    """All chunk vectors of an index as (ids, matrix), reloaded when vectors change.
+    """All chunk vectors of an index, for nearest-neighbour search; reloaded when vectors change.
 
     Memory rows come first, then code rows (`spans`), so a memory search scans the few
     thousand memory vectors instead of every code chunk's as well.
+
+    Up to `EXACT_ROWS` vectors are held as one float32 matrix and searched exactly. Beyond that
+    (10k files make ~175k chunks: a 267 MB matrix, most of a server's memory) each vector is
+    held as its signs (48 bytes) and as int8 with a scale (388 bytes): a search ranks every
+    row by the Hamming distance of the signs, then scores the best `CANDIDATES` by their int8
+    vectors. `bench/approximations.py` measures how much of the exact top k that keeps.
     """
+
+    EXACT_ROWS = 20_000
+    CANDIDATES = 4000
 
     def __init__(self) -> None:
         self.generation: str | None = None
         self.ids = np.zeros(0, dtype=np.int64)
-        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        self.matrix: np.ndarray | None = np.zeros((0, 0), dtype=np.float32)
+        self.signs: np.ndarray | None = None
+        self.q8: np.ndarray | None = None
+        self.scale: np.ndarray | None = None
         self.row_of: dict[int, int] = {}
         self.spans: dict[str, slice] = {}
+
+    @property
+    def exact(self) -> bool:
+        return self.matrix is not None
 
     def refresh(self, db: sqlite3.Connection) -> None:
         generation = get_meta(db, "vector_generation", "0")
         if generation == self.generation:
             return
-        rows = db.execute(
+        if self.generation is not None and self._apply_changes(db):
+            self.generation = generation
+            return
+        count, memories = db.execute(
+            "SELECT count(*), coalesce(sum(c.kind IN " + MEMORY_KIND_SQL + "), 0) "
+            "FROM vectors v JOIN chunks c ON c.id = v.chunk_id"
+        ).fetchone()
+        self.generation = generation
+        ids: list[np.ndarray] = []
+        blocks: list[_Block] = []
+        # A batch at a time: the rows, a joined blob and a float32 matrix held at once had
+        # tripled the peak memory of a refresh.
+        cursor = db.execute(
             "SELECT v.chunk_id, v.vec, c.kind IN " + MEMORY_KIND_SQL + " AS memory "
             "FROM vectors v JOIN chunks c ON c.id = v.chunk_id ORDER BY memory DESC, v.chunk_id"
-        ).fetchall()
-        self.generation = generation
-        if not rows:
-            self.ids = np.zeros(0, dtype=np.int64)
-            self.matrix = np.zeros((0, 0), dtype=np.float32)
-            self.row_of = {}
-            self.spans = {}
-            return
-        self.ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        blob = b"".join(r[1] for r in rows)
-        dim = len(rows[0][1]) // 2
-        self.matrix = (
-            np.frombuffer(blob, dtype=np.float16).reshape(len(rows), dim).astype(np.float32)
         )
+        exact = count <= self.EXACT_ROWS
+        while batch := cursor.fetchmany(4096):
+            ids.append(np.array([r[0] for r in batch], dtype=np.int64))
+            blocks.append(_Block.of(_floats(r[1] for r in batch), exact))
+        self._set(ids, blocks, exact, memories)
+
+    def _set(self, ids: list[np.ndarray], blocks: list[_Block], exact: bool, memories: int) -> None:
+        self.ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        joined = _Block.join(blocks, exact)
+        self.matrix, self.signs, self.q8, self.scale = (
+            joined.matrix,
+            joined.signs,
+            joined.q8,
+            joined.scale,
+        )
+        memories = min(memories, len(self.ids))
+        self.spans = {"memory": slice(0, memories), "code": slice(memories, len(self.ids))}
         self.row_of = {int(c): i for i, c in enumerate(self.ids)}
-        memories = sum(1 for r in rows if r[2])
-        self.spans = {"memory": slice(0, memories), "code": slice(memories, len(rows))}
+
+    def _apply_changes(self, db: sqlite3.Connection) -> bool:
+        """Bring the rows up to date by dropping the vectors that went and reading only the new
+        ones (a server re-embeds one edited file: reading 175k vectors again took seconds).
+        False when a full reload is simpler: a large change, or a switch of representation."""
+        current = np.fromiter(
+            (r[0] for r in db.execute("SELECT chunk_id FROM vectors")), dtype=np.int64
+        )
+        fresh = np.setdiff1d(current, self.ids, assume_unique=True)
+        if len(fresh) > max(2000, len(self.ids) // 10) or not len(self.ids):
+            return False
+        alive = np.isin(self.ids, current, assume_unique=True)
+        if self.exact != (int(alive.sum()) + len(fresh) <= self.EXACT_ROWS):
+            return False
+        rows: list[tuple[int, bytes, int]] = []
+        for start in range(0, len(fresh), 900):
+            part = [int(c) for c in fresh[start : start + 900]]
+            marks = ",".join("?" * len(part))
+            rows += db.execute(
+                "SELECT v.chunk_id, v.vec, c.kind IN " + MEMORY_KIND_SQL + " AS memory "
+                f"FROM vectors v JOIN chunks c ON c.id = v.chunk_id WHERE v.chunk_id IN ({marks}) "
+                "ORDER BY memory DESC, v.chunk_id",
+                part,
+            ).fetchall()
+        split = self.spans["memory"].stop or 0
+        ids: list[np.ndarray] = []
+        blocks: list[_Block] = []
+        memories = 0
+        for memory, old in ((True, slice(0, split)), (False, slice(split, len(self.ids)))):
+            keep = np.flatnonzero(alive[old]) + (old.start or 0)
+            new = [r for r in rows if bool(r[2]) == memory]
+            ids += [self.ids[keep], np.array([r[0] for r in new], dtype=np.int64)]
+            blocks.append(self._rows(keep))
+            if new:
+                blocks.append(_Block.of(_floats(r[1] for r in new), self.exact))
+            if memory:
+                memories = len(keep) + len(new)
+        self._set(ids, blocks, self.exact, memories)
+        return True
+
+    def _rows(self, rows: np.ndarray) -> _Block:
+        return _Block(
+            None if self.matrix is None else self.matrix[rows],
+            None if self.signs is None else self.signs[rows],
+            None if self.q8 is None else self.q8[rows],
+            None if self.scale is None else self.scale[rows],
+        )
+
+    def vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
+        """The float32 vectors of these chunks (those that have one; int8-rounded above
+        `EXACT_ROWS`)."""
+        rows = [(c, self.row_of[c]) for c in chunk_ids if c in self.row_of]
+        if not rows:
+            return {}
+        index = np.array([r for _, r in rows], dtype=np.int64)
+        if self.matrix is not None:
+            found = self.matrix[index]
+        else:
+            assert self.q8 is not None and self.scale is not None
+            found = self.q8[index].astype(np.float32) * self.scale[index, None]
+        return {c: found[i] for i, (c, _) in enumerate(rows)}
 
     def top(
         self,
@@ -112,18 +204,84 @@ class VectorMatrix:
     ) -> list[tuple[int, float]]:
         """The k chunk ids most similar to `query`: only rows where `allowed` (a mask over all
         rows), and only in `span` ('memory' or 'code') when given."""
-        if not len(self.ids):
+        if not len(self.ids) or k <= 0:
             return []
         part = self.spans.get(span or "", slice(0, len(self.ids)))
         offset = part.start or 0
-        scores = self.matrix[part] @ query
+        if self.matrix is not None:
+            scores = self.matrix[part] @ query
+            if allowed is not None:
+                scores = np.where(allowed[part], scores, -np.inf)
+            return _best(scores, k, self.ids[part])
+        assert self.signs is not None and self.q8 is not None and self.scale is not None
+        distance = np.bitwise_count(self.signs[part] ^ _sign_bits(query[None, :])).sum(
+            axis=1, dtype=np.int32
+        )
         if allowed is not None:
-            scores = np.where(allowed[part], scores, -np.inf)
-        k = min(k, len(scores))
-        if k <= 0:
-            return []
-        best = np.argpartition(-scores, k - 1)[:k]
-        best = best[np.argsort(-scores[best])]
-        return [
-            (int(self.ids[offset + i]), float(scores[i])) for i in best if np.isfinite(scores[i])
-        ]
+            distance = np.where(allowed[part], distance, np.iinfo(np.int32).max)
+        wanted = min(max(self.CANDIDATES, k), len(distance))
+        near = np.argpartition(distance, wanted - 1)[:wanted] if wanted < len(distance) else None
+        rows = np.arange(len(distance)) if near is None else near
+        if allowed is not None:
+            rows = rows[allowed[part][rows]]
+        rows = rows + offset
+        scores = (self.q8[rows].astype(np.float32) @ query) * self.scale[rows]
+        return _best(scores, k, self.ids[rows])
+
+
+@dataclass
+class _Block:
+    """Rows of a `VectorMatrix` in one representation: exact, or signs + int8 + scale."""
+
+    matrix: np.ndarray | None
+    signs: np.ndarray | None
+    q8: np.ndarray | None
+    scale: np.ndarray | None
+
+    @classmethod
+    def of(cls, floats: np.ndarray, exact: bool) -> _Block:
+        if exact:
+            return cls(floats.astype(np.float32), None, None, None)
+        peak = np.abs(floats).max(axis=1).astype(np.float32)
+        scale = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
+        q8 = np.rint(floats / scale[:, None]).astype(np.int8)
+        return cls(None, _sign_bits(floats), q8, scale)
+
+    @classmethod
+    def join(cls, blocks: list[_Block], exact: bool) -> _Block:
+        def stack(parts: list[np.ndarray | None]) -> np.ndarray | None:
+            present = [p for p in parts if p is not None]
+            return np.concatenate(present) if present else None
+
+        if not blocks:
+            empty = np.zeros((0, 0), dtype=np.float32)
+            return cls(empty, None, None, None) if exact else cls(None, None, None, None)
+        return cls(
+            stack([b.matrix for b in blocks]),
+            stack([b.signs for b in blocks]),
+            stack([b.q8 for b in blocks]),
+            stack([b.scale for b in blocks]),
+        )
+
+
+def _floats(blobs: Iterable[bytes]) -> np.ndarray:
+    rows = list(blobs)
+    return np.frombuffer(b"".join(rows), dtype=np.float16).reshape(len(rows), -1)
+
+
+def _best(scores: np.ndarray, k: int, ids: np.ndarray) -> list[tuple[int, float]]:
+    k = min(k, len(scores))
+    if k <= 0:
+        return []
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best])]
+    return [(int(ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
+
+
+def _sign_bits(block: np.ndarray) -> np.ndarray:
+    """Each row's signs as bits, packed into uint64 words (zero-padded to a multiple of 64)."""
+    packed = np.packbits(block > 0, axis=1)
+    pad = (-packed.shape[1]) % 8
+    if pad:
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(packed).view(np.uint64)
