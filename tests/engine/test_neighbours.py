@@ -143,3 +143,24 @@ def test_session_bonus_follows_the_best_memory_of_each_session() -> None:
     bonus = session_bonus({1: 1.0, 2: 0.1, 3: 0.5, 9: 2.0}, timeline, 0.2)
     assert bonus == pytest.approx({1: 0.2, 2: 0.2, 3: 0.1})
     assert session_bonus({1: 1.0}, timeline, 0.0) == {}
+
+
+def test_only_notes_borrow_a_glossary_entry_written_next_stands_alone(tmp_path: Path) -> None:
+    root = tmp_path / "glossary"
+    folder = root / ".kenning" / "memories" / "term"
+    folder.mkdir(parents=True)
+    for n, (ref, title) in enumerate(
+        [("dunning", "Dunning: chasing unpaid invoices"), ("reverse-charge", "Reverse charge")]
+    ):
+        when = MORNING + timedelta(seconds=n)
+        memory = Memory(id=ref, kind="term", title=title, created=when, updated=when, source="chat")
+        (folder / f"{ref}.md").write_text(render_memory(memory))
+    _write(root, "after", "Check the retry queue tomorrow.", MORNING + timedelta(seconds=2))
+    ws = Workspace.open(root)
+    ws.index(embed=False)
+    hits = ws.engine.retriever.search("what is dunning", MEMORY_KINDS, k=5, use_dense=False)
+    refs = [h.ref for h in hits]
+    assert refs[0] == "dunning"
+    assert "reverse-charge" not in refs  # a term: written beside, but stands alone
+    assert "after" in refs  # a note two steps on borrows (a term lends)
+    ws.close()

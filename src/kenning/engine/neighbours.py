@@ -10,7 +10,8 @@ same source (the tool that recorded them) and stopping at a pause longer than `S
 memory keeps its own score plus the largest loan it gets; loans are made from the rankers' scores
 only, so nothing is passed on twice. Then every scored memory gains a little
 (`SESSION_WEIGHT`, relative to the best score) from the best-scored memory of its session: a
-session that holds a strong match is likelier to hold the rest of the answer.
+session that holds a strong match is likelier to hold the rest of the answer. Only notes
+borrow and gain (`CONTEXT_KINDS`); every kind lends and counts for its session.
 
 Measured on LoCoMo conversations 0-4 (every turn a memory; the held-out 5-9 were not looked at
 while choosing): search R@10 0.679 without, 0.747 with the adjacent memories alone at share 0.5,
@@ -35,6 +36,11 @@ SHARE = 0.5
 REACH = 2
 # A longer pause between two memories ends a session: nothing is lent across it.
 SESSION_GAP = 30 * 60.0
+# Only these kinds borrow or gain from their session: a note is what a tool writes down in the
+# flow of a session and often means something only beside the notes around it. Decisions, rules,
+# preferences, people, terms and facts are written to stand alone (the glossary entry written
+# after "dunning" is not about dunning), though any kind lends.
+CONTEXT_KINDS = ("note",)
 # What a memory gains from its session's best score (relative to the best score of all), in
 # units of the fused score scale.
 SESSION_WEIGHT = 0.2
@@ -159,11 +165,15 @@ def lend(
 
 
 def session_bonus(
-    scores: Mapping[int, float], timeline: Timeline, weight: float
+    scores: Mapping[int, float],
+    timeline: Timeline,
+    weight: float,
+    kinds: Iterable[str] | None = None,
 ) -> dict[int, float]:
-    """What each scored memory gains from the best-scored memory of its session: `weight`
-    times that score over the best score of all (a memory alone in its session gains from
-    itself). Memories outside the timeline gain nothing."""
+    """What each scored memory (of `kinds`, all when None) gains from the best-scored memory of
+    its session: `weight` times that score over the best score of all (a memory alone in its
+    session gains from itself). Memories outside the timeline gain nothing."""
+    allowed = set(kinds) if kinds is not None else None
     best: dict[int, float] = {}
     for cid, score in scores.items():
         session = timeline.session.get(cid)
@@ -173,5 +183,7 @@ def session_bonus(
     if weight <= 0 or top <= 0:
         return {}
     return {
-        cid: weight * best[timeline.session[cid]] / top for cid in scores if cid in timeline.session
+        cid: weight * best[timeline.session[cid]] / top
+        for cid in scores
+        if cid in timeline.session and (allowed is None or timeline.kinds[cid] in allowed)
     }

@@ -27,7 +27,13 @@ from kenning.engine.dates import date_window
 from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
 from kenning.engine.lexical import LexicalSearch
-from kenning.engine.neighbours import SESSION_WEIGHT, Timeline, lend, session_bonus
+from kenning.engine.neighbours import (
+    CONTEXT_KINDS,
+    SESSION_WEIGHT,
+    Timeline,
+    lend,
+    session_bonus,
+)
 from kenning.engine.vectors import VectorMatrix, embed_query
 from kenning.index.db import get_meta
 from kenning.index.terms import fts_query, query_terms
@@ -421,7 +427,8 @@ class Retriever:
         its score came from."""
         timeline = self.timeline()
         own = {cid: h.score for cid, h in hits.items() if h.is_memory}
-        loans = lend(own, timeline, share=weights.context, kinds=kinds)
+        borrowers = [kind for kind in kinds if kind in CONTEXT_KINDS]
+        loans = lend(own, timeline, share=weights.context, kinds=borrowers)
         window = date_window(query) if weights.when > 0 else None
         if not loans and window is None and weights.session <= 0:
             return
@@ -440,9 +447,8 @@ class Retriever:
                     dated.add(cid)
         if weights.session > 0:
             memories = {c: v for c, v in final.items() if c not in hits or hits[c].is_memory}
-            for cid, extra in session_bonus(
-                memories, timeline, weights.session * FUSED_SCALE
-            ).items():
+            gains = session_bonus(memories, timeline, weights.session * FUSED_SCALE, borrowers)
+            for cid, extra in gains.items():
                 final[cid] += extra
         cutoff = sorted(final.values(), reverse=True)[min(keep, len(final)) - 1]
         hits.update(self.fetch([c for c in loans if c not in hits and final[c] >= cutoff]))
