@@ -123,6 +123,7 @@ def test_route_prints_intent_entities_and_plan(indexed_sample: Any) -> None:
     assert "WebhookSender" in out
     assert "plan: fix" in out
     assert "callers" in out
+    assert f"list {PLANS['fix'].files} more files" in out
 
 
 def test_route_json_and_explain(indexed_sample: Any) -> None:

@@ -153,7 +153,8 @@ def _render(data: dict[str, Any], explain: bool) -> str:
     quotas = ", ".join(f"{k} {v}" for k, v in plan["quotas"].items() if v)
     lines.append(f"plan: {plan['name']}: {plan['why']}")
     lines.append(
-        f"  fetch {quotas}; code share {plan['code_share']:.2f}, graph weight "
+        f"  fetch {quotas}; list {plan.get('files', 0)} more files; code share "
+        f"{plan['code_share']:.2f}, graph weight "
         f"{plan['graph_weight']}; expand: {', '.join(plan['expand']) or 'nothing'}"
     )
     if data["conflicts"]:
