@@ -124,24 +124,27 @@ class EntityTable:
 
     @classmethod
     def load(cls, db: sqlite3.Connection) -> EntityTable:
-        """Every name of the index, in memory (its derived keys are made again here)."""
+        """Every name of the index and its stored derived keys, in memory."""
         rows = db.execute(
-            "SELECT norm, name, node, type FROM entities WHERE derived = 0 ORDER BY rowid"
+            "SELECT norm, name, node, type, derived FROM entities ORDER BY rowid"
         ).fetchall()
-        return cls.from_rows(rows)
+        return cls._build(rows)
 
     @classmethod
     def from_rows(cls, rows: Iterable[tuple[str, str, str, str]]) -> EntityTable:
         """Build from (norm, name, node, type) rows, adding the derived keys."""
         rows = list(rows)
+        return cls._build([(*row, 0) for row in rows] + entity_keys.derived_rows(rows))
+
+    @classmethod
+    def _build(cls, tagged: Iterable[tuple[str, str, str, str, int]]) -> EntityTable:
         table: dict[str, list[Entity]] = defaultdict(list)
         bags: dict[str, list[Entity]] = defaultdict(list)
         # A symbol or file is one Entity however many names it has (a symbol has ~3 rows; at
         # 10k files there are 400k of them).
         shared: dict[str, Entity] = {}
-        tagged = [(*row, 0) for row in rows] + entity_keys.derived_rows(rows)
         for norm, name, node, kind, flag in tagged:
-            if kind in ("symbol", "file"):
+            if kind == "symbol" or kind == "file":
                 entity = shared.get(node)
                 if entity is None:
                     entity = shared[node] = Entity(node, kind, name)
@@ -152,7 +155,8 @@ class EntityTable:
             elif norm.strip():
                 table[norm.strip()].append(entity)
         for key, found in table.items():
-            table[key] = _dedupe(found)
+            if len(found) > 1:
+                table[key] = _dedupe(found)
         words = entity_keys.key_words(table)
         longest = max((k.count(" ") + 1 for k in table), default=1)
         return cls(dict(table), dict(bags), frozenset(words), min(longest, 6))
