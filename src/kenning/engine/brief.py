@@ -8,6 +8,7 @@ generation changes. It reads the index only; keeping the index fresh is the call
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -208,7 +209,7 @@ class BriefEngine:
             query_vec=query_vec,
         )
         ranked_files = list(self.retriever.ranked_files)
-        code_hits = self._promote_named_code(code_hits, mentions, files)
+        code_hits = self._promote_named_code(code_hits, mentions, files, request)
         memory_hits = self.retriever.search(
             request,
             MEMORY_KINDS,
@@ -273,13 +274,21 @@ class BriefEngine:
         )
 
     def _promote_named_code(
-        self, hits: list[Hit], mentions: list[Mention], files: Sequence[str]
+        self, hits: list[Hit], mentions: list[Mention], files: Sequence[str], request: str = ""
     ) -> list[Hit]:
-        """Code the request names outright (a symbol, a file given with --file) leads the code.
+        """Code the request names outright (a symbol written as code, a file given with --file)
+        leads the code.
 
-        A named symbol's chunk is fetched even when no ranker surfaced it.
+        A named symbol's chunk is fetched even when no ranker surfaced it. Only a symbol the
+        request writes as code leads (`in backticks`, snake_case, CamelCase, dotted or called):
+        plain words that happen to spell a symbol ("one line" → `one_line`, "neighbours" →
+        `_neighbours`) stay graph seeds but do not jump the file ranking.
         """
-        named_syms = {m.node[4:]: m for m in mentions if m.strong and m.node.startswith("sym:")}
+        named_syms = {
+            m.node[4:]: m
+            for m in mentions
+            if m.strong and m.node.startswith("sym:") and _written_as_code(m.span, request)
+        }
         wanted = set(files)
         have = {h.chunk_id for h in hits}
         for node in list(named_syms)[:5]:
@@ -567,6 +576,17 @@ class BriefEngine:
             status=status,
             date=_date(hit.created),
         )
+
+
+def _written_as_code(span: str, request: str) -> bool:
+    """True when the request writes `span` as code: in backticks, or with `_`, `.`, `(` or an
+    inner capital (`WebhookSender`, `compute_total`, `Client.send`, `send()`)."""
+    if any(c in span for c in "_.(") or any(c.isupper() for c in span[1:]):
+        return True
+    return any(span in quoted for quoted in _BACKTICKED.findall(request))
+
+
+_BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 
 
 def _date(epoch: float | None) -> str | None:
