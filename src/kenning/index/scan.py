@@ -145,6 +145,9 @@ class ScanResult:
             self.skipped_paths[path] = reason
 
 
+_IGNORE_FILES = (".gitignore", ".kenningignore")
+
+
 def _load_spec(folder: Path, names: Sequence[str]) -> pathspec.PathSpec[Any] | None:
     lines: list[str] = []
     for name in names:
@@ -186,19 +189,20 @@ def scan(
     result = ScanResult()
     extra = pathspec.GitIgnoreSpec.from_lines(list(exclude)) if exclude else None
     root = root.resolve()
-    # Each entry: (folder relative to root, spec) applying to paths under that folder.
-    stack: list[tuple[Path, list[tuple[str, pathspec.PathSpec[Any]]]]] = [(root, [])]
+    # Each entry: (folder, the same relative to root, specs applying to paths under it).
+    stack: list[tuple[str, str, list[tuple[str, pathspec.PathSpec[Any]]]]] = [(str(root), "", [])]
     while stack:
-        folder, specs = stack.pop()
-        rel_folder = folder.relative_to(root).as_posix()
-        rel_folder = "" if rel_folder == "." else rel_folder
-        own = _load_spec(folder, (".gitignore", ".kenningignore"))
-        active = specs + [(rel_folder, own)] if own else specs
+        folder, rel_folder, specs = stack.pop()
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError:
             result.skip(rel_folder or ".", "unreadable folder")
             continue
+        # Ignore files are read only where the listing shows one (a stat of two names in each
+        # of 2,800 folders was a tenth of a no-op run at 10k files).
+        present = [e.name for e in entries if e.name in _IGNORE_FILES]
+        own = _load_spec(Path(folder), present) if present else None
+        active = specs + [(rel_folder, own)] if own else specs
         for entry in entries:
             rel = f"{rel_folder}/{entry.name}" if rel_folder else entry.name
             if not _utf8(entry.name):
@@ -216,7 +220,7 @@ def scan(
             if is_dir:
                 if entry.name in ALWAYS_SKIP_DIRS or _ignored(rel + "/", active, extra):
                     continue
-                stack.append((Path(entry.path), active))
+                stack.append((entry.path, rel, active))
                 continue
             if _ignored(rel, active, extra):
                 continue
@@ -374,7 +378,9 @@ def _check_file(
     if is_secret_file(rel):
         result.skip(rel, "secret file (never read)")
         return None
-    suffix = os.path.splitext(lower)[1]
+    dot = lower.rfind(".")
+    # As os.path.splitext, cheaper: no suffix unless a non-dot comes before the last dot.
+    suffix = lower[dot:] if dot > 0 and lower[:dot].strip(".") else ""
     if suffix in BINARY_SUFFIXES:
         result.skip(rel, "binary")
         return None
