@@ -228,7 +228,7 @@ class IndexedEntities(EntityTable):
     def prefetch(self, keys: Iterable[str]) -> None:
         """Fetch the names of many keys in a few statements (a text's n-grams, its spans)."""
         wanted = list(dict.fromkeys(k for k in keys if k and k not in self._found))
-        if len(self._found) > 200_000:
+        if len(self._found) > 20_000:
             self._found.clear()
         for i in range(0, len(wanted), self._CHUNK):
             part = wanted[i : i + self._CHUNK]

@@ -14,6 +14,11 @@ from pathlib import Path
 from kenning._fs import file_lock
 from kenning.index import schema
 
+# SQLite's page cache per connection. A brief at 10k files is as fast with 8 MB as with 32 (the
+# operating system caches the file too) and the server keeps 28 MB less; a long index run
+# raises it while it writes (`ingest.BIG_RUN_CACHE_KB`).
+CACHE_KB = 8000
+
 
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=30.0, check_same_thread=False)
@@ -22,7 +27,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=30000")
     db.execute("PRAGMA temp_store=MEMORY")
-    db.execute("PRAGMA cache_size=-32000")
+    db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
     return db
 
 

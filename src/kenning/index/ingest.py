@@ -30,7 +30,7 @@ from kenning.errors import MemoryFormatError
 from kenning.hygiene.staleness import write_anchors
 from kenning.index import entity_keys, instructions
 from kenning.index.chunk import Chunk
-from kenning.index.db import get_meta, open_index, set_meta
+from kenning.index.db import CACHE_KB, get_meta, open_index, set_meta
 from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
 from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, ScanResult, scan, scan_paths
 from kenning.index.schema import MEMORY_KIND_LIST
@@ -431,12 +431,21 @@ class Indexer:
         preparer = Preparer(self.project.root, self.max_bytes, self.workers)
         work = [(e.path, known[e.path].hash if e.path in known else None) for e in plan.check]
         prepared = preparer.prepare(work)
-        with _Batch(self.db) as batch:
-            for n, (entry, ready) in enumerate(zip(plan.check, prepared, strict=True), 1):
-                if progress and (n % 25 == 0 or n == total):
-                    progress("files", n, total)
-                self._write_prepared(entry, known.get(entry.path), ready, stats)
-                batch.tick()
+        # A long run writes better with a larger page cache than a server should keep.
+        big = total >= BIG_RUN_FILES
+        if big:
+            self.db.execute(f"PRAGMA cache_size=-{BIG_RUN_CACHE_KB}")
+        try:
+            with _Batch(self.db) as batch:
+                for n, (entry, ready) in enumerate(zip(plan.check, prepared, strict=True), 1):
+                    if progress and (n % 25 == 0 or n == total):
+                        progress("files", n, total)
+                    self._write_prepared(entry, known.get(entry.path), ready, stats)
+                    batch.tick()
+        finally:
+            if big:
+                self.db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
+                self.db.execute("PRAGMA shrink_memory")
 
     def _drop_known_skips(self, check: list[FileEntry], stats: IndexStats) -> list[FileEntry]:
         """Files to read, without those skipped after reading before and unchanged since."""
@@ -1117,6 +1126,10 @@ class Indexer:
                 progress("vectors", done, total)
         stats.vectors_pending = self.pending_vectors()
 
+
+# A run writing this many files raises the page cache to BIG_RUN_CACHE_KB while it writes.
+BIG_RUN_FILES = 200
+BIG_RUN_CACHE_KB = 32_000
 
 # Linking more memories than this at once loads the whole entity table instead of looking
 # names up in the index one text at a time.
