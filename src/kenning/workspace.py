@@ -136,6 +136,11 @@ class Workspace:
             return self.index(embed=embed, embed_limit=AUTO_EMBED_LIMIT)
         return None
 
+    @property
+    def watcher(self) -> ChangeWatcher | None:
+        """The file watcher `watch` started (None when there is none)."""
+        return self._watcher
+
     def watch(self) -> bool:
         """Start a file watcher for `ensure_index` (a long-lived process: the MCP server).
 

@@ -142,3 +142,16 @@ def test_a_changed_index_is_applied_incrementally_like_a_full_reload(tmp_path: P
         if exact_rows == 0:
             assert kept.q8 is not None and fresh.q8 is not None
             assert np.array_equal(np.sort(kept.q8, axis=0), np.sort(fresh.q8, axis=0))
+        # Incremental, not a full reload in disguise: a vector that stayed is not read again.
+        stayed, dropped = int(kept.ids[-1]), int(kept.ids[0])
+        before_vec = kept.vectors([stayed])[stayed].copy()
+        with db:
+            db.execute(
+                "UPDATE vectors SET vec = ? WHERE chunk_id = ?",
+                (np.ones(384, dtype=np.float16).tobytes(), stayed),
+            )
+            db.execute("DELETE FROM vectors WHERE chunk_id = ?", (dropped,))
+            set_meta(db, "vector_generation", f"again-{exact_rows}")
+        kept.refresh(db)
+        assert np.allclose(kept.vectors([stayed])[stayed], before_vec)
+        assert dropped not in kept.row_of

@@ -16,15 +16,16 @@ MEMORIES = [
 ]
 
 
-def _mentions(ws: Workspace) -> set[tuple[str, str]]:
-    rows = ws.db.execute("SELECT src, dst FROM edges WHERE kind = 'mention'").fetchall()
+def _edges(ws: Workspace, kind: str = "mention") -> set[tuple[str, str]]:
+    rows = ws.db.execute("SELECT src, dst FROM edges WHERE kind = ?", (kind,)).fetchall()
     return {(src, dst) for src, dst in rows}
 
 
-def _from_scratch(root: Path) -> set[tuple[str, str]]:
+def _from_scratch(root: Path, kind: str = "mention") -> set[tuple[str, str]]:
+    """The edges of `kind` after indexing the project again from nothing."""
     fresh = Workspace.open(root)
     fresh.index(rebuild=True, embed=False)
-    found = _mentions(fresh)
+    found = _edges(fresh, kind)
     fresh.close()
     return found
 
@@ -34,7 +35,7 @@ def test_new_renamed_and_deleted_names_relink_like_a_full_pass(tiny: Path) -> No
     for text, kind in MEMORIES:
         ws.store.add(text, kind)
     ws.index(embed=False)
-    assert not any(dst.startswith("file:app/limits") for _, dst in _mentions(ws))
+    assert not any(dst.startswith("file:app/limits") for _, dst in _edges(ws))
     # A new file that memories already name, and a new function in an existing file.
     (tiny / "app" / "limits.py").write_text(
         "class RateLimiter:\n    def allow(self, tenant: str) -> bool:\n        return True\n"
@@ -42,7 +43,7 @@ def test_new_renamed_and_deleted_names_relink_like_a_full_pass(tiny: Path) -> No
     with (tiny / "app" / "retry.py").open("a") as fh:
         fh.write("\n\ndef jitter(delay: float) -> float:\n    return delay * 1.1\n")
     ws.index(embed=False)
-    after_add = _mentions(ws)
+    after_add = _edges(ws)
     assert any("RateLimiter" in dst for _, dst in after_add)
     assert any(dst.endswith("::jitter") for _, dst in after_add)
     assert after_add == _from_scratch(tiny)
@@ -52,7 +53,7 @@ def test_new_renamed_and_deleted_names_relink_like_a_full_pass(tiny: Path) -> No
     retry = tiny / "app" / "retry.py"
     retry.write_text(retry.read_text().replace("def jitter(", "def spread_delay("))
     ws.index(embed=False)
-    after_delete = _mentions(ws)
+    after_delete = _edges(ws)
     assert not any("limits" in dst or dst.endswith("::jitter") for _, dst in after_delete)
     assert after_delete == _from_scratch(tiny)
 
@@ -84,19 +85,6 @@ def test_only_memories_naming_a_changed_name_are_relinked(tiny: Path) -> None:
     assert any(dst.endswith("::jitter") for _, _, dst in after)
 
 
-def _imports(ws: Workspace) -> set[tuple[str, str]]:
-    rows = ws.db.execute("SELECT src, dst FROM edges WHERE kind = 'import'").fetchall()
-    return {(src, dst) for src, dst in rows}
-
-
-def _imports_from_scratch(root: Path) -> set[tuple[str, str]]:
-    fresh = Workspace.open(root)
-    fresh.index(rebuild=True, embed=False)
-    found = _imports(fresh)
-    fresh.close()
-    return found
-
-
 def test_import_edges_after_files_come_and_go_match_a_full_pass(tiny: Path) -> None:
     # mailer imports a module that does not exist yet; a JS pair does the same.
     mailer = tiny / "app" / "mailer.py"
@@ -105,20 +93,20 @@ def test_import_edges_after_files_come_and_go_match_a_full_pass(tiny: Path) -> N
     (tiny / "web" / "main.js").write_text("import { fmt } from './format';\nfmt(1);\n")
     ws = Workspace.open(tiny)
     ws.index(embed=False)
-    assert ("file:app/mailer.py", "file:app/jitter.py") not in _imports(ws)
+    assert ("file:app/mailer.py", "file:app/jitter.py") not in _edges(ws, "import")
     (tiny / "app" / "jitter.py").write_text("def spread(d: float) -> float:\n    return d\n")
     (tiny / "web" / "format.js").write_text("export function fmt(x) { return String(x); }\n")
     (tiny / "app" / "extra.py").write_text("from app.retry import backoff\n")  # its own imports
     ws.index(embed=False)
-    added = _imports(ws)
+    added = _edges(ws, "import")
     assert ("file:app/mailer.py", "file:app/jitter.py") in added
     assert ("file:web/main.js", "file:web/format.js") in added
     assert ("file:app/extra.py", "file:app/retry.py") in added
-    assert added == _imports_from_scratch(tiny)
+    assert added == _from_scratch(tiny, "import")
     ws = Workspace.open(tiny)
     (tiny / "app" / "jitter.py").unlink()
     (tiny / "web" / "format.js").unlink()
     ws.index(embed=False)
-    gone = _imports(ws)
+    gone = _edges(ws, "import")
     assert not any(dst in ("file:app/jitter.py", "file:web/format.js") for _, dst in gone)
-    assert gone == _imports_from_scratch(tiny)
+    assert gone == _from_scratch(tiny, "import")

@@ -24,7 +24,7 @@ def watched(tiny: Path) -> Iterator[Workspace]:
 
 def _settle(ws: Workspace, expected: int = 1, timeout: float = 10.0) -> None:
     """Wait until the watcher has seen `expected` changed paths (events arrive on a thread)."""
-    watcher = ws._watcher
+    watcher = ws.watcher
     assert watcher is not None
     deadline = time.monotonic() + timeout
     while watcher.pending() < expected and time.monotonic() < deadline:

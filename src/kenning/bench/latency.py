@@ -245,7 +245,8 @@ def _watched_reindex(ws: Any, files: list[Path], rounds: int) -> tuple[list[floa
     """One-file re-index times through the file watcher (empty when none can run here)."""
     if not files or not ws.watch():
         return [], []
-    watcher = ws._watcher
+    watcher = ws.watcher
+    assert watcher is not None
     changed: list[float] = []
     nothing: list[float] = []
     for n in range(rounds):

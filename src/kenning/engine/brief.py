@@ -23,7 +23,7 @@ from kenning.engine.classify import Intent, classify
 from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts, parse_diff
 from kenning.engine.expand import run_expansions
 from kenning.engine.filerank import RankedFile, spread_over_files
-from kenning.engine.link import EntityTable, Mention, entity_table, find_mentions
+from kenning.engine.link import EntityTable, IndexedEntities, Mention, find_mentions
 from kenning.engine.pack import (
     Candidate,
     Packet,
@@ -94,7 +94,7 @@ class BriefEngine:
         if generation == self._generation:
             return
         self._generation = generation
-        self.entities = entity_table(self.db)
+        self.entities = IndexedEntities(self.db)
         rules: list[ScopedRule] = []
         windows: dict[str, Window] = {}
         for ref, title, text, memory_json, created in self.db.execute(

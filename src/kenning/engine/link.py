@@ -293,13 +293,6 @@ class IndexedEntities(EntityTable):
         return fixed
 
 
-def entity_table(db: sqlite3.Connection) -> EntityTable:
-    """The entity table of an index: `IndexedEntities`, or an empty table for an index
-    written before derived keys were stored (it has none to look up)."""
-    columns = {row[1] for row in db.execute("PRAGMA table_info(entities)")}
-    return IndexedEntities(db) if "derived" in columns else EntityTable()
-
-
 def _correctable(word: str) -> bool:
     return FUZZY_MIN <= len(word) <= MAX_FUZZY_LENGTH and word.isalpha()
 

@@ -29,6 +29,7 @@ from kenning.errors import MemoryFormatError, MemoryNotFound
 from kenning.hygiene import git
 from kenning.hygiene.anchors import Code, resolve_anchors
 from kenning.hygiene.dedupe import (
+    Embed,
     default_embed,
     find_near_duplicate,
     merge,
@@ -81,17 +82,22 @@ class WorkspaceHooks:
 
     def find_duplicate(self, store: MemoryStore, memory: Memory) -> tuple[Memory, float] | None:
         known = self._index_vectors(memory.kind)
-        candidates = self._indexed_candidates(store, memory, known)
+        embed = _embedding_once(self.embed) if self.embed is not None else None
+        candidates = self._indexed_candidates(store, memory, known, embed)
         if candidates is None:
             candidates = store.all(memory.kind)
         candidates = [m for m in candidates if m.active and m.personal == memory.personal]
         if not candidates:
             return None
-        found = find_near_duplicate(statement(memory), candidates, self.embed, known=known)
+        found = find_near_duplicate(statement(memory), candidates, embed, known=known)
         return (found[0], found[1].score) if found else None
 
     def _indexed_candidates(
-        self, store: MemoryStore, memory: Memory, known: dict[str, np.ndarray[Any, Any]]
+        self,
+        store: MemoryStore,
+        memory: Memory,
+        known: dict[str, np.ndarray[Any, Any]],
+        embed: Embed | None,
     ) -> list[Memory] | None:
         """The memories of the kind that could be near-duplicates, found through the index:
         the closest by BM25 and by their stored vectors. Parsing and comparing every memory of
@@ -113,8 +119,8 @@ class WorkspaceHooks:
                     (query, memory.kind, LEXICAL_CANDIDATES),
                 )
             )
-        if known and self.embed is not None:
-            vector = self.embed([text])
+        if known and embed is not None:
+            vector = embed([text])
             if vector is not None:
                 ids = list(known)
                 scores = np.stack([known[i] for i in ids]) @ vector[0]
@@ -145,3 +151,20 @@ class WorkspaceHooks:
             (kind,),
         ).fetchall()
         return {ref: np.frombuffer(blob, dtype=np.float16).astype(np.float32) for ref, blob in rows}
+
+
+def _embedding_once(embed: Embed) -> Embed:
+    """`embed` that computes each text once: the candidate search and the comparison both
+    need the new memory's vector."""
+    done: dict[str, np.ndarray[Any, Any]] = {}
+
+    def once(texts: Sequence[str]) -> np.ndarray[Any, Any] | None:
+        missing = [t for t in dict.fromkeys(texts) if t not in done]
+        if missing:
+            vectors = embed(missing)
+            if vectors is None:
+                return None
+            done.update(zip(missing, vectors, strict=True))
+        return np.stack([done[t] for t in texts]) if texts else None
+
+    return once

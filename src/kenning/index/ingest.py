@@ -32,7 +32,14 @@ from kenning.index import entity_keys, instructions
 from kenning.index.chunk import Chunk
 from kenning.index.db import CACHE_KB, get_meta, open_index, set_meta
 from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
-from kenning.index.scan import DEFAULT_MAX_BYTES, FileEntry, ScanResult, scan, scan_paths
+from kenning.index.scan import (
+    DEFAULT_MAX_BYTES,
+    IGNORE_FILES,
+    FileEntry,
+    ScanResult,
+    scan,
+    scan_paths,
+)
 from kenning.index.schema import MEMORY_KIND_LIST
 from kenning.index.terms import split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
@@ -389,7 +396,7 @@ class Indexer:
                 memories = True
                 continue
             name = path.rsplit("/", 1)[-1]
-            if name in (".gitignore", ".kenningignore") or name in ("config.toml",):
+            if name in IGNORE_FILES:
                 return None  # what is ignored may have changed anywhere below
             repo.append(path)
         result, not_indexable = scan_paths(

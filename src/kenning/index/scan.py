@@ -145,7 +145,8 @@ class ScanResult:
             self.skipped_paths[path] = reason
 
 
-_IGNORE_FILES = (".gitignore", ".kenningignore")
+# The files whose patterns say what a scan leaves out, in the order they are read.
+IGNORE_FILES = (".gitignore", ".kenningignore")
 
 
 def _load_spec(folder: Path, names: Sequence[str]) -> pathspec.PathSpec[Any] | None:
@@ -200,7 +201,7 @@ def scan(
             continue
         # Ignore files are read only where the listing shows one (a stat of two names in each
         # of 2,800 folders was a tenth of a no-op run at 10k files).
-        present = [e.name for e in entries if e.name in _IGNORE_FILES]
+        present = [e.name for e in entries if e.name in IGNORE_FILES]
         own = _load_spec(Path(folder), present) if present else None
         active = specs + [(rel_folder, own)] if own else specs
         for entry in entries:
@@ -259,7 +260,7 @@ def scan_paths(
         for depth in range(len(parts)):
             folder = "/".join(parts[:depth])
             if folder not in specs:
-                specs[folder] = _load_spec(root / folder, (".gitignore", ".kenningignore"))
+                specs[folder] = _load_spec(root / folder, IGNORE_FILES)
             spec = specs[folder]
             if spec is not None:
                 active = [*active, (folder, spec)]
