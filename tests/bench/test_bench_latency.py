@@ -64,6 +64,7 @@ def test_measurements_in_process(tmp_path: Path, fake_roots: list[tuple[str, Pat
     reindex = latency.measure_reindex(root, rounds=2, vectors=False)
     assert reindex["one_file_ms"]["n"] == 2
     assert reindex["one_file_with_vectors_ms"]["n"] == 0
+    assert reindex["file_added_ms"]["n"] == 2 and reindex["file_deleted_ms"]["n"] == 2
 
 
 def test_run_on_uses_workers_and_reports_targets(

@@ -221,6 +221,7 @@ def measure_reindex(root: Path, rounds: int = 5, vectors: bool = True) -> dict[s
         t = time.perf_counter()
         ws.remember(f"Benchmark note {n}: re-index latency check {n}", "note", source="bench")
         memory_ms.append((time.perf_counter() - t) * 1000)
+    added, deleted = _file_comes_and_goes(ws, root, rounds)
     watched, watched_noop = _watched_reindex(ws, files, rounds)
     ws.close()
     return {
@@ -229,6 +230,9 @@ def measure_reindex(root: Path, rounds: int = 5, vectors: bool = True) -> dict[s
         # The MCP server's path: a file watcher names the changed file, no scan.
         "one_file_watched_ms": latency_summary(watched),
         "watched_noop_ms": latency_summary(watched_noop),
+        # A new file, then the same file deleted: the runs that relink what can name it.
+        "file_added_ms": latency_summary(added),
+        "file_deleted_ms": latency_summary(deleted),
         "one_file_with_vectors_ms": latency_summary(with_vectors),
         "remember_ms": latency_summary(memory_ms),
         "files_in_corpus": len(files),
@@ -239,6 +243,25 @@ def measure_reindex(root: Path, rounds: int = 5, vectors: bool = True) -> dict[s
         ),
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _file_comes_and_goes(ws: Any, root: Path, rounds: int) -> tuple[list[float], list[float]]:
+    """Index runs after a new source file appears and after it is deleted again."""
+    added: list[float] = []
+    deleted: list[float] = []
+    for n in range(rounds):
+        path = root / f"bench_new_module_{n}.py"
+        path.write_text(
+            f"class QuotaWindow{n}:\n    def refill(self) -> int:\n        return {n}\n"
+        )
+        t = time.perf_counter()
+        assert ws.index(embed=False).files_indexed == 1, "the new file was not indexed"
+        added.append((time.perf_counter() - t) * 1000)
+        path.unlink()
+        t = time.perf_counter()
+        assert ws.index(embed=False).files_deleted == 1, "the deleted file stayed"
+        deleted.append((time.perf_counter() - t) * 1000)
+    return added, deleted
 
 
 def _watched_reindex(ws: Any, files: list[Path], rounds: int) -> tuple[list[float], list[float]]:

@@ -183,6 +183,16 @@ def latency_rows(result: dict[str, Any]) -> list[list[str]]:
                     ok("reindex_watched_ms"),
                 ]
             )
+        came, went = reindex.get("file_added_ms", {}), reindex.get("file_deleted_ms", {})
+        if came.get("n"):
+            rows.append(
+                [
+                    "… a new file, then the same file deleted",
+                    f"p50 {_f(came.get('p50'), 1)} / {_f(went.get('p50'), 1)} ms",
+                    "reported",
+                    "",
+                ]
+            )
         vec = reindex.get("one_file_with_vectors_ms", {})
         if vec.get("n"):
             rows.append(
