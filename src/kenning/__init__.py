@@ -26,10 +26,10 @@ for _name, _value in (
     ("HF_HUB_DISABLE_TELEMETRY", "1"),
     ("TRANSFORMERS_OFFLINE", "1"),
     ("DO_NOT_TRACK", "1"),
-    # Not privacy but speed: numpy's OpenBLAS starts a thread per core for every product, and a
-    # brief's are small (a query against a few thousand vectors). On this 2-core machine (numpy
-    # 2.4, OpenBLAS 0.3.31) a (4000 x 384) @ (384,) product took 8 ms with its threads and
-    # 0.08 ms without; a hybrid brief on a 43k-vector index went from 67 to 31 ms of CPU.
+    # Not privacy but speed: numpy's OpenBLAS wakes a thread per core for every product, and a
+    # brief's are small (a query against a few thousand vectors). On a 2-core machine (numpy
+    # 2.4, OpenBLAS 0.3.31) `kenning bench latency` at 10k files measured a hybrid brief p50 of
+    # 110 ms with OpenBLAS's threads and 49 ms with one (rerun it with OPENBLAS_NUM_THREADS=2).
     ("OPENBLAS_NUM_THREADS", "1"),
 ):
     os.environ.setdefault(_name, _value)
