@@ -114,10 +114,6 @@ def _synthetic_index(files: int, symbols_per_file: int, memories: int) -> sqlite
                     "VALUES (?, ?, ?, 'function', ?, 1, 2)",
                     (f + 1, f"fn_{s}", f"fn_{s}", path),
                 )
-                db.execute(
-                    "INSERT INTO edges (src, dst, kind) VALUES (?, ?, 'contains')",
-                    (f"file:{path}", f"sym:{path}::fn_{s}"),
-                )
             for step in (1, 7, 131):
                 other = _path((f + step) % files)
                 db.execute(

@@ -647,11 +647,10 @@ class Indexer:
         symbols: list[Chunk],
         by_span: dict[tuple[int | None, int | None, str | None], int],
     ) -> None:
-        """The symbol rows of one file, their names as entities and `contains` edges (one
-        statement per table: a file holds dozens of symbols)."""
+        """The symbol rows of one file and their names as entities (one statement per table: a
+        file holds dozens of symbols). A symbol's tie to its file is its row, not an edge."""
         rows: list[tuple[object, ...]] = []
         entities: list[tuple[str, str, str, str]] = []
-        edges: list[tuple[str, str, int]] = []
         for sym in symbols:
             assert sym.symbol is not None
             chunk_id = by_span.get((sym.start_line, sym.end_line, sym.symbol))
@@ -683,17 +682,12 @@ class Indexer:
             if split and " " in split:
                 names.add(split)
             entities += [(alias.lower(), sym.symbol, node, "symbol") for alias in names]
-            edges.append((f"file:{path}", node, doc_id))
         self.db.executemany(
             "INSERT INTO symbols (doc_id, name, qualname, kind, path, start_line, end_line, "
             "chunk_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self._insert_entities(doc_id, entities)
-        self.db.executemany(
-            "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'contains', 1.0, ?)",
-            edges,
-        )
 
     def _write_file_entities(self, doc_id: int, path: str) -> None:
         pure = PurePosixPath(path)

@@ -146,6 +146,7 @@ def load_catalogue(db: sqlite3.Connection) -> Catalogue:
             f"{sym_kind} {qualname} · {path}:{start}-{end}",
             path=path,
         )
+        cat.add_edge(f"file:{path}", node_id, "contains", 1.0)
     marks = ",".join("?" * len(MEMORY_KINDS))
     imported: list[tuple[str, str]] = []
     for kind, ref, title, status, path, source in db.execute(
