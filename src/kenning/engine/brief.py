@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,6 +88,7 @@ class BriefEngine:
         self._labels: dict[str, tuple[str, str]] = {}
         self._rule_windows: dict[str, Window] = {}
         self._rule_globs: list[str] = []
+        self._rules_of_glob: defaultdict[str, list[int]] = defaultdict(list)
         self._glob_hits: dict[str, frozenset[str]] = {}
 
     def refresh(self) -> None:
@@ -109,6 +111,10 @@ class BriefEngine:
         self.scoped_rules = rules
         self._rule_windows = windows
         self._rule_globs = sorted({glob for rule in rules for glob in rule.scope})
+        self._rules_of_glob = defaultdict(list)
+        for i, rule in enumerate(rules):
+            for glob in set(rule.scope):
+                self._rules_of_glob[glob].append(i)
         self._glob_hits = {}
 
     def link(self, request: str) -> list[Mention]:
@@ -116,20 +122,25 @@ class BriefEngine:
         return find_mentions(request, self.entities)
 
     def rules_for(self, paths: Sequence[str]) -> list[tuple[ScopedRule, str, str]]:
-        """(rule, glob, path) for every active scoped rule covering one of `paths`."""
+        """(rule, glob, path) for every active scoped rule covering one of `paths`: the first
+        such path, through the first of the rule's globs that covers it; in the rules' order."""
         self.refresh()
-        out: list[tuple[ScopedRule, str, str]] = []
+        found: dict[int, tuple[str, str]] = {}
+        for path in paths:
+            globs = self._globs_matching(path)
+            # Only the rules of the globs that matched are looked at: hundreds of rules, and a
+            # path is covered by few of them.
+            for i in sorted({i for g in globs for i in self._rules_of_glob[g]} - found.keys()):
+                glob = next(g for g in self.scoped_rules[i].scope if g in globs)
+                found[i] = (glob, path)
         now = time.time()
-        matched = [self._globs_matching(path) for path in paths]
-        for rule in self.scoped_rules:
+        out: list[tuple[ScopedRule, str, str]] = []
+        for i in sorted(found):
+            rule = self.scoped_rules[i]
             window = self._rule_windows.get(rule.ref)
             if window is not None and window.state(now) != "live":
                 continue
-            for path, globs in zip(paths, matched, strict=True):
-                glob = next((g for g in rule.scope if g in globs), None)
-                if glob:
-                    out.append((rule, glob, path))
-                    break
+            out.append((rule, *found[i]))
         return out
 
     def _globs_matching(self, path: str) -> frozenset[str]:
