@@ -173,6 +173,8 @@ class Workspace:
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None
+        if self._engine is not None:
+            self._engine.close()
         if self._db is not None:
             self._db.close()
         self._db = None

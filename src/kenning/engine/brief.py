@@ -91,6 +91,10 @@ class BriefEngine:
         self._rules_of_glob: defaultdict[str, list[int]] = defaultdict(list)
         self._glob_hits: dict[str, frozenset[str]] = {}
 
+    def close(self) -> None:
+        """Stop the retriever's prefetch worker (the connection is the workspace's)."""
+        self.retriever.close()
+
     def refresh(self) -> None:
         generation = get_meta(self.db, "generation", "0")
         if generation == self._generation:
@@ -181,6 +185,10 @@ class BriefEngine:
         budget = max(50, int(budget))
         timings: dict[str, float] = {}
         t = time.perf_counter()
+        # Both BM25 searches start now, on a worker, and run while the request is linked,
+        # embedded and ranked by vectors and graph (a large index only; see `prefetch`).
+        self.retriever.prefetch_lexical(request, CODE_KINDS)
+        self.retriever.prefetch_lexical(request, MEMORY_KINDS, active_only=not history)
         mentions = find_mentions(request, self.entities)
         files = [f.strip().lstrip("./") for f in files if f.strip()]
         files += [f for f in parse_diff(diff).files if f not in files and f != "/dev/null"]

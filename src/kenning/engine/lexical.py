@@ -61,6 +61,12 @@ class LexicalSearch:
             found = self.db.execute(f"SELECT count(*) FROM {self.table}_docsize").fetchone()
             self._rows = int(found[0]) if found else 0
 
+    @property
+    def rows(self) -> int:
+        """How many rows the table holds (as of the index's current generation)."""
+        self._refresh()
+        return self._rows
+
     def document_frequency(self, term: str) -> int:
         """How many rows of the table hold `term` (after the table's own tokenizer)."""
         self._refresh()

@@ -18,11 +18,13 @@ import math
 import sqlite3
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from kenning.engine import prefetch
 from kenning.engine.dates import date_window
 from kenning.engine.filerank import FileRanker, RankedFile, order_by_files
 from kenning.engine.graph import Graph
@@ -161,6 +163,17 @@ class Retriever:
         self.files = FileRanker(db)
         # The file ranking of the last code search (see `kenning.engine.filerank`).
         self.ranked_files: list[RankedFile] = []
+        # BM25 searches started ahead on a worker (`prefetch_lexical`), by what they search.
+        self._prefetcher: prefetch.Prefetcher | None = None
+        self._pending: dict[LexicalKey, Future[list[tuple[int, float]]]] = {}
+        self._shadow: Retriever | None = None
+
+    def close(self) -> None:
+        """Stop the prefetch worker, if one started (the connection is the caller's)."""
+        self._pending.clear()
+        if self._prefetcher is not None:
+            self._prefetcher.close()
+            self._prefetcher = None
 
     def fetch(self, ids: Sequence[int]) -> dict[int, Hit]:
         if not ids:
@@ -181,6 +194,47 @@ class Retriever:
             f"SELECT {_COLUMNS} FROM chunks WHERE ref = ? LIMIT 1", (ref,)
         ).fetchone()
         return _hit(row) if row else None
+
+    # ---- prefetch ------------------------------------------------------------------------
+
+    def prefetch_lexical(
+        self,
+        query: str,
+        kinds: Sequence[str],
+        *,
+        active_only: bool = True,
+        pool: int = 50,
+        rank_files: bool = True,
+    ) -> None:
+        """Start, on the worker, the BM25 search that `search` with the same arguments will
+        need; `search` takes its answer instead of searching again (see `kenning.engine.prefetch`). Does
+        nothing for a small index, or one in memory."""
+        if self._lexical("chunks_fts").rows < prefetch.MIN_ROWS:
+            return
+        if self._prefetcher is None:
+            path = prefetch.database_path(self.db)
+            if path is None:
+                return
+            self._prefetcher = prefetch.Prefetcher(path)
+        key = _lexical_key(query_terms(query), kinds, pool, rank_files, active_only)
+        if len(self._pending) > 8:  # searches that never came for theirs
+            self._pending.clear()
+        self._pending[key] = self._prefetcher.submit(lambda conn: self._shadow_lexical(conn, key))
+
+    def _shadow_lexical(self, conn: sqlite3.Connection, key: LexicalKey) -> list[tuple[int, float]]:
+        """The worker's side: the same search through its own connection (and its own caches)."""
+        if self._shadow is None or self._shadow.db is not conn:
+            self._shadow = Retriever(conn)
+        return self._shadow.lexical(list(key.terms), key.kinds, key.limit, key.active_only)
+
+    def _lexical_or_pending(self, key: LexicalKey) -> list[tuple[int, float]]:
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            try:
+                return pending.result()
+            except Exception:  # the worker failed (its connection, say): search here instead
+                pass
+        return self.lexical(list(key.terms), key.kinds, key.limit, key.active_only)
 
     # ---- rankers -------------------------------------------------------------------------
 
@@ -352,23 +406,23 @@ class Retriever:
         """
         weights = weights or Weights()
         terms = query_terms(query)
-        t0 = time.perf_counter()
         # A code search ranks files too, from deeper pools; chunk fusion uses the first `pool`.
         # Files are ranked only when every code kind is wanted: a file's best chunk may be of
         # any kind, and a search for docs or symbols alone must not return other kinds.
         code = set(CODE_KINDS) <= set(kinds)
-        deep = max(pool, FILE_POOL) if code and rank_files else pool
-        lexical_all = self.lexical(terms, kinds, deep, active_only)
-        lexical = lexical_all[:pool]
+        key = _lexical_key(terms, kinds, pool, rank_files, active_only)
+        # Vectors and graph first: a prefetched BM25 search is still running meanwhile.
         t1 = time.perf_counter()
         if use_dense and query_vec is None:
             query_vec = embed_query(query)
-        dense_all = self.dense(query_vec, kinds, deep, active_only) if use_dense else []
+        dense_all = self.dense(query_vec, kinds, key.limit, active_only) if use_dense else []
         dense = dense_all[:pool]
         t2 = time.perf_counter()
         graph = self.graph_rank(seeds or {}, kinds, pool)
         t3 = time.perf_counter()
-        self.timings = {"bm25": t1 - t0, "dense": t2 - t1, "graph": t3 - t2}
+        lexical_all = self._lexical_or_pending(key)
+        lexical = lexical_all[:pool]
+        self.timings = {"bm25": time.perf_counter() - t3, "dense": t2 - t1, "graph": t3 - t2}
         fused: dict[int, float] = {}
         ranks: dict[int, dict[str, int]] = {}
         for name, ranking, weight in (
@@ -481,6 +535,24 @@ class Retriever:
             if f.best_chunk is not None and f.best_chunk not in fused:
                 fused[f.best_chunk] = 0.0
         return ranked
+
+
+@dataclass(frozen=True)
+class LexicalKey:
+    """What one BM25 search is: a prefetched answer is used only by the search it was for."""
+
+    terms: tuple[str, ...]
+    kinds: tuple[str, ...]
+    limit: int
+    active_only: bool
+
+
+def _lexical_key(
+    terms: Sequence[str], kinds: Sequence[str], pool: int, rank_files: bool, active_only: bool
+) -> LexicalKey:
+    # A code search that ranks files reads deeper pools (`FILE_POOL`) than the chunks it fuses.
+    deep = max(pool, FILE_POOL) if set(CODE_KINDS) <= set(kinds) and rank_files else pool
+    return LexicalKey(tuple(terms), tuple(kinds), deep, active_only)
 
 
 def mmr(

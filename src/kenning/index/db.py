@@ -31,6 +31,13 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
+def connect_reader(path: Path) -> sqlite3.Connection:
+    """A second, read-only connection to an index another connection has opened (and migrated)."""
+    db = _connect(path)
+    db.execute("PRAGMA query_only=ON")
+    return db
+
+
 def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
