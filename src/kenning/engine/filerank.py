@@ -45,6 +45,9 @@ _COMMON_PATH_WORD = 0.2
 _MAX_NAME_FILES = 200
 # A name defined in more files than this (`get`, `__init__`, `main`) does not say which is meant.
 _MAX_DEFINERS = 5
+# A module name with more test (or source) counterparts than this (`__init__`, `utils` across a
+# monorepo) pairs with none: the pair would be a guess, and checking each cost ~1 ms a request.
+_MAX_PAIRS = 10
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 
@@ -199,9 +202,11 @@ class FileRanker:
         self.db = db
         self._generation: str | None = None
         self._by_word: dict[str, list[str]] = {}
-        self._by_core: dict[str, list[str]] = {}
+        # Module name -> (its source files, its test files).
+        self._by_core: dict[str, tuple[list[str], list[str]]] = {}
         self._files = 0
-        # Path words per path, kept across generations: a re-index rarely adds or renames files.
+        # Per path, kept across generations (a re-index rarely adds or renames files): whether
+        # it is a test ("t") or source ("s") file, its module name, then its path words.
         self._words_of: dict[str, tuple[str, ...]] = {}
 
     def refresh(self) -> None:
@@ -211,17 +216,18 @@ class FileRanker:
             return
         self._generation = generation
         by_word: dict[str, list[str]] = defaultdict(list)
-        by_core: dict[str, list[str]] = defaultdict(list)
+        by_core: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
         known = self._words_of
         words_of: dict[str, tuple[str, ...]] = {}
         for (path,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'"):
             words = known.get(path)
             if words is None:
-                words = (core_name(path), *sorted(path_words(path)))
+                test = "t" if is_test_path(path) else "s"
+                words = (test, core_name(path), *sorted(path_words(path)))
             words_of[path] = words
-            for word in words[1:]:
+            for word in words[2:]:
                 by_word[word].append(path)
-            by_core[words[0]].append(path)
+            by_core[words[1]][1 if words[0] == "t" else 0].append(path)
         self._words_of = words_of
         self._by_word = dict(by_word)
         self._by_core = dict(by_core)
@@ -389,9 +395,12 @@ class FileRanker:
                 lent[path] += share * weight / total
         for f in ranked:
             share = f.score / top
-            for other in self._by_core.get(core_name(f.path), []):
-                if other != f.path and is_test_path(other) != is_test_path(f.path):
-                    paired[other] = max(paired[other], share)
+            sources, tests = self._by_core.get(core_name(f.path), ([], []))
+            counterparts = sources if is_test_path(f.path) else tests
+            if len(counterparts) > _MAX_PAIRS:
+                continue
+            for other in counterparts:
+                paired[other] = max(paired[other], share)
         for signal, amounts, weight in (
             ("neighbour", lent, weights.neighbour),
             ("pair", paired, weights.pair),
