@@ -209,6 +209,25 @@ def test_warm_up_never_starts_indexing_a_project(project: Path) -> None:
         svc.close()
 
 
+def test_warm_up_reads_every_decision_rule_and_preference_ahead(project: Path) -> None:
+    from kenning.engine._stance import stance
+
+    svc = KenningService(project, vectors=False)
+    try:
+        svc.get_context("add retries to the webhook sender")  # builds the index
+        inputs = svc.ready().engine.stance_inputs()
+        assert inputs
+        stance.cache_clear()
+        svc.warm_in_background().join(timeout=120)
+        info = stance.cache_info()
+        assert info.currsize >= len(set(inputs))
+        # A brief now reads no stance it has not seen: every memory's is cached.
+        svc.get_context("switch the webhook sender to a new queue library")
+        assert stance.cache_info().misses == info.misses
+    finally:
+        svc.close()
+
+
 def test_capture_proposes_without_writing(service: KenningService, project: Path) -> None:
     before = sorted(p.name for p in (project / ".kenning" / "memories").rglob("*.md"))
     session = "\n".join(

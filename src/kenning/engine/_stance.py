@@ -597,7 +597,11 @@ def _merged(bans: list[Ban], sentences: list[str]) -> list[Ban]:
     return list(merged.values())
 
 
-@lru_cache(maxsize=8192)
+# Memories whose stance is kept (`stance` is pure, and memories repeat across requests).
+STANCE_CACHE = 8192
+
+
+@lru_cache(maxsize=STANCE_CACHE)
 def stance(title: str, text: str) -> Stance:
     """What a memory settles, read from its title and text (cached: memories repeat)."""
     sentences = [title, *_SENTENCE.split(text)]

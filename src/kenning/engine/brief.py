@@ -73,6 +73,15 @@ def scope_matches(glob: str, path: str) -> bool:
     return bool(scope_spec(glob).match_file(path))
 
 
+def literal_segment(glob: str) -> str | None:
+    """The longest segment of a scope glob with no wildcard in it: a path the glob covers has
+    that segment among its own (gitignore matches segment by segment), so the glob need only
+    be tried on such paths. None when every segment has a wildcard (`*.py`)."""
+    glob = glob.strip().removeprefix("./").strip("/")
+    literal = [seg for seg in glob.split("/") if seg and not any(c in seg for c in "*?[]\\!")]
+    return max(literal, key=len) if literal else None
+
+
 class BriefEngine:
     """Builds packets from one index connection."""
 
@@ -88,6 +97,7 @@ class BriefEngine:
         self._labels: dict[str, tuple[str, str]] = {}
         self._rule_windows: dict[str, Window] = {}
         self._rule_globs: list[str] = []
+        self._globs_by_segment: defaultdict[str, list[str]] = defaultdict(list)
         self._rules_of_glob: defaultdict[str, list[int]] = defaultdict(list)
         self._glob_hits: dict[str, frozenset[str]] = {}
 
@@ -114,12 +124,27 @@ class BriefEngine:
                 windows[ref] = window_of_json(data)
         self.scoped_rules = rules
         self._rule_windows = windows
-        self._rule_globs = sorted({glob for rule in rules for glob in rule.scope})
+        self._rule_globs = []
+        self._globs_by_segment = defaultdict(list)
+        for glob in sorted({glob for rule in rules for glob in rule.scope}):
+            segment = literal_segment(glob)
+            if segment is None:
+                self._rule_globs.append(glob)  # tried on every path
+            else:
+                self._globs_by_segment[segment].append(glob)
         self._rules_of_glob = defaultdict(list)
         for i, rule in enumerate(rules):
             for glob in set(rule.scope):
                 self._rules_of_glob[glob].append(i)
         self._glob_hits = {}
+
+    def stance_inputs(self) -> list[tuple[str, str]]:
+        """(title, text) of every decision, rule and preference, newest first: what
+        `conflicts.prepare` reads ahead for a long-running server."""
+        return self.db.execute(
+            "SELECT title, text FROM chunks WHERE kind IN ('decision', 'rule', 'preference') "
+            "ORDER BY updated DESC"
+        ).fetchall()
 
     def link(self, request: str) -> list[Mention]:
         self.refresh()
@@ -154,7 +179,10 @@ class BriefEngine:
         if found is None:
             if len(self._glob_hits) > 4096:
                 self._glob_hits.clear()
-            found = frozenset(g for g in self._rule_globs if scope_matches(g, path))
+            # Only the globs whose literal segment the path has, and those with none.
+            by_segment = self._globs_by_segment
+            candidates = [g for seg in set(path.split("/")) for g in by_segment.get(seg, ())]
+            found = frozenset(g for g in (*self._rule_globs, *candidates) if scope_matches(g, path))
             self._glob_hits[path] = found
         return found
 

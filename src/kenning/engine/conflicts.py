@@ -54,6 +54,7 @@ import pathspec
 
 from kenning.engine._stance import (
     REPLACEMENT,
+    STANCE_CACHE,
     Ban,
     Stance,
     category_values,
@@ -611,6 +612,22 @@ def _check(m: _Subject, c: _Change) -> _Hit | None:
         if hit:
             return hit
     return None
+
+
+def prepare(memories: Iterable[tuple[str, str]]) -> int:
+    """Read the stance of each (title, text) ahead of the briefs that will need it.
+
+    A stance costs ~0.5 ms to read and is cached; until a server has met every memory, a brief
+    at 5k memories meets ~9 new ones (most of its conflict check). Reads at most half the
+    cache, in the order given; returns how many it read.
+    """
+    read = 0
+    for title, text in memories:
+        if read >= STANCE_CACHE // 2:
+            break
+        stance(title, text)
+        read += 1
+    return read
 
 
 def find_conflicts(

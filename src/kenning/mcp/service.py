@@ -248,11 +248,19 @@ class KenningService:
             ws.brief("warm up the engine", MIN_BUDGET, (), use_dense=self.vectors)
 
     def warm_in_background(self) -> threading.Thread:
-        """`warm()` on a daemon thread (errors are logged; the first request retries them)."""
+        """`warm()` on a daemon thread, then the stances of the project's decisions, rules and
+        preferences (errors are logged; the first request retries them)."""
 
         def run() -> None:
             try:
                 self.warm()
+                # Outside the lock: requests go on while the memories' stances are read.
+                with self._lock:
+                    ws = self.workspace()
+                    inputs = ws.engine.stance_inputs() if ws.has_index() else []
+                from kenning.engine.conflicts import prepare
+
+                prepare(inputs)
             except Exception:  # noqa: BLE001 - the first real request reports the problem
                 log.debug("warm-up failed", exc_info=True)
 
