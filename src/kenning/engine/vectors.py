@@ -111,22 +111,29 @@ class VectorMatrix:
             "FROM vectors v JOIN chunks c ON c.id = v.chunk_id"
         ).fetchone()
         self.generation = generation
-        ids: list[np.ndarray] = []
-        blocks: list[_Block] = []
-        # A batch at a time: the rows, a joined blob and a float32 matrix held at once had
-        # tripled the peak memory of a refresh.
-        cursor = db.execute(
-            "SELECT v.chunk_id, v.vec, c.kind IN " + MEMORY_KIND_SQL + " AS memory "
-            "FROM vectors v JOIN chunks c ON c.id = v.chunk_id ORDER BY memory DESC, v.chunk_id"
-        )
+        # A batch at a time, each written into arrays sized for every row: the rows, a joined
+        # blob and a float32 matrix held at once had tripled the peak memory of a refresh, and
+        # per-batch blocks joined at the end still doubled it (175k rows: 275 MB peak for 77).
         exact = count <= self.EXACT_ROWS
-        while batch := cursor.fetchmany(4096):
-            ids.append(np.array([r[0] for r in batch], dtype=np.int64))
-            blocks.append(_Block.of(_floats(r[1] for r in batch), exact))
-        self._set(ids, blocks, exact, memories)
+        ids = np.zeros(count, dtype=np.int64)
+        whole: _Block | None = None
+        done = 0
+        for batch in _batches(db, _MEMORIES_FIRST, 4096):
+            block = _Block.of(_floats(r[1] for r in batch), exact)
+            if whole is None:
+                whole = _Block.empty_like(block, count)
+            end = min(done + len(batch), count)
+            if end - done < len(batch):  # written since the count: read again next time
+                self.generation = None
+            ids[done:end] = [r[0] for r in batch[: end - done]]
+            whole.fill(done, block, end - done)
+            done = end
+        self._set([ids[:done]], [] if whole is None else [whole.head(done)], exact, memories)
 
     def _set(self, ids: list[np.ndarray], blocks: list[_Block], exact: bool, memories: int) -> None:
-        self.ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        self.ids = (
+            ids[0] if len(ids) == 1 else np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        )
         joined = _Block.join(blocks, exact)
         self.matrix, self.signs, self.q8, self.scale = (
             joined.matrix,
@@ -250,6 +257,40 @@ class _Block:
         return cls(None, np.ascontiguousarray(_sign_bits(floats).T), q8, scale)
 
     @classmethod
+    def empty_like(cls, block: _Block, rows: int) -> _Block:
+        """Room for `rows` rows in `block`'s representation."""
+
+        def room(part: np.ndarray | None, axis: int = 0) -> np.ndarray | None:
+            if part is None:
+                return None
+            shape = list(part.shape)
+            shape[axis] = rows
+            return np.zeros(shape, dtype=part.dtype)
+
+        return cls(room(block.matrix), room(block.signs, 1), room(block.q8), room(block.scale))
+
+    def fill(self, at: int, block: _Block, rows: int) -> None:
+        """Copy the first `rows` rows of `block` in from row `at`."""
+        end = at + rows
+        if self.matrix is not None and block.matrix is not None:
+            self.matrix[at:end] = block.matrix[:rows]
+        if self.signs is not None and block.signs is not None:
+            self.signs[:, at:end] = block.signs[:, :rows]
+        if self.q8 is not None and block.q8 is not None:
+            self.q8[at:end] = block.q8[:rows]
+        if self.scale is not None and block.scale is not None:
+            self.scale[at:end] = block.scale[:rows]
+
+    def head(self, rows: int) -> _Block:
+        """The first `rows` rows (a view when that is all of them)."""
+        return _Block(
+            None if self.matrix is None else self.matrix[:rows],
+            None if self.signs is None else self.signs[:, :rows],
+            None if self.q8 is None else self.q8[:rows],
+            None if self.scale is None else self.scale[:rows],
+        )
+
+    @classmethod
     def join(cls, blocks: list[_Block], exact: bool) -> _Block:
         def stack(parts: list[np.ndarray | None]) -> np.ndarray | None:
             present = [p for p in parts if p is not None]
@@ -262,12 +303,34 @@ class _Block:
         if not blocks:
             empty = np.zeros((0, 0), dtype=np.float32)
             return cls(empty, None, None, None) if exact else cls(None, None, None, None)
+        if len(blocks) == 1:  # as it is: a copy would double the peak
+            return blocks[0]
         return cls(
             stack([b.matrix for b in blocks]),
             stack_words([b.signs for b in blocks]),
             stack([b.q8 for b in blocks]),
             stack([b.scale for b in blocks]),
         )
+
+
+# Memory rows, then code rows, each in chunk id order. Two passes, not one query sorted by
+# "is a memory": SQLite sorted every row with its blob in memory for that (~140 MB at 175k).
+_MEMORY_IDS = "SELECT id FROM chunks WHERE kind IN " + MEMORY_KIND_SQL
+_MEMORIES_FIRST = (
+    f"SELECT v.chunk_id, v.vec FROM vectors v WHERE v.chunk_id IN ({_MEMORY_IDS}) "
+    "ORDER BY v.chunk_id",
+    f"SELECT v.chunk_id, v.vec FROM vectors v WHERE v.chunk_id NOT IN ({_MEMORY_IDS}) "
+    "AND EXISTS (SELECT 1 FROM chunks c WHERE c.id = v.chunk_id) ORDER BY v.chunk_id",
+)
+
+
+def _batches(
+    db: sqlite3.Connection, queries: Sequence[str], size: int
+) -> Iterable[list[tuple[int, bytes]]]:
+    for query in queries:
+        cursor = db.execute(query)
+        while batch := cursor.fetchmany(size):
+            yield batch
 
 
 def _floats(blobs: Iterable[bytes]) -> np.ndarray:
