@@ -27,8 +27,8 @@ def _index(tmp_path: Path, n: int = 150, dim: int = 384) -> sqlite3.Connection:
         for i, vec in enumerate(vecs):
             kind = "note" if i < 30 else "symbol"
             chunk = db.execute(
-                "INSERT INTO chunks (doc_id, kind, ref, path, title, text, tokens, hash) "
-                "VALUES (?, ?, ?, 'a.py', 't', 'x', 1, ?)",
+                "INSERT INTO chunks (doc_id, kind, ref, path, title, text, hash) "
+                "VALUES (?, ?, ?, 'a.py', 't', 'x', ?)",
                 (doc, kind, f"r{i}", f"h{i}"),
             ).lastrowid
             db.execute(
@@ -118,8 +118,8 @@ def test_a_changed_index_is_applied_incrementally_like_a_full_reload(tmp_path: P
             db.executemany("DELETE FROM vectors WHERE chunk_id = ?", [(c,) for c in gone])
             for kind in ("note", "symbol", "note"):
                 chunk = db.execute(
-                    "INSERT INTO chunks (doc_id, kind, ref, path, title, text, tokens, hash) "
-                    "VALUES (1, ?, 'new', 'a.py', 't', 'x', 1, 'h')",
+                    "INSERT INTO chunks (doc_id, kind, ref, path, title, text, hash) "
+                    "VALUES (1, ?, 'new', 'a.py', 't', 'x', 'h')",
                     (kind,),
                 ).lastrowid
                 vec = rng.normal(size=384).astype(np.float32)

@@ -126,8 +126,8 @@ def _synthetic_index(files: int, symbols_per_file: int, memories: int) -> sqlite
         )
         for m in range(memories):
             db.execute(
-                "INSERT INTO chunks (doc_id, kind, ref, path, title, text, tokens, hash) "
-                "VALUES (0, 'decision', ?, 'x.md', ?, '', 1, '')",
+                "INSERT INTO chunks (doc_id, kind, ref, path, title, text, hash) "
+                "VALUES (0, 'decision', ?, 'x.md', ?, '', '')",
                 (f"decision-{m}", f"Decision number {m}"),
             )
             for t in range(3):

@@ -43,7 +43,7 @@ from kenning.index.terms import fts_query, query_terms
 CODE_KINDS = ("file", "symbol", "doc")
 MEMORY_KINDS = ("decision", "rule", "preference", "person", "term", "fact", "note")
 _COLUMNS = (
-    "id, kind, ref, path, title, text, symbol, start_line, end_line, tokens, status, "
+    "id, kind, ref, path, title, text, symbol, start_line, end_line, status, "
     "created, updated, memory_json"
 )
 
@@ -61,7 +61,6 @@ class Hit:
     symbol: str | None
     start_line: int | None
     end_line: int | None
-    tokens: int
     status: str
     created: float | None
     updated: float | None
@@ -92,7 +91,7 @@ class Hit:
 
 
 def _hit(row: Sequence[Any]) -> Hit:
-    memory = json.loads(row[13]) if row[13] else None
+    memory = json.loads(row[12]) if row[12] else None
     return Hit(
         int(row[0]),
         row[1],
@@ -103,10 +102,9 @@ def _hit(row: Sequence[Any]) -> Hit:
         row[6],
         row[7],
         row[8],
-        int(row[9]),
+        row[9],
         row[10],
         row[11],
-        row[12],
         memory,
     )
 

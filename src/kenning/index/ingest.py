@@ -602,8 +602,8 @@ class Indexer:
         """The `chunks` row and its FTS row (memories and code have separate FTS tables)."""
         cur = self.db.execute(
             "INSERT INTO chunks (doc_id, kind, ref, path, title, symbol, start_line, end_line, "
-            "text, tokens, hash, status, created, updated, memory_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "text, hash, status, created, updated, memory_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 row.kind,
@@ -614,7 +614,6 @@ class Indexer:
                 row.start_line,
                 row.end_line,
                 row.text,
-                row.tokens,
                 row.hash,
                 status,
                 created,

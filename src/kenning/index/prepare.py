@@ -1,6 +1,6 @@
 """Everything an index run does to one repo file before it touches the database.
 
-Reading, hashing, redacting, parsing, counting tokens and building the FTS text are pure work
+Reading, hashing, redacting, parsing and building the FTS text are pure work
 on one file, about two thirds of a run's CPU. `prepare_file` does all of it and returns plain
 data, so a run can spread it over worker processes (`Preparer`) while the one writer process
 keeps the database transactions to itself.
@@ -25,7 +25,6 @@ from kenning.index.scan import is_binary_prefix, read_regular
 from kenning.index.terms import expand, split_identifier
 from kenning.memory import content_hash
 from kenning.secrets import redact
-from kenning.tokens import count_tokens
 
 # Below this many files a run prepares them in-process: starting workers costs more.
 PARALLEL_FROM = 200
@@ -43,7 +42,6 @@ class ChunkRow:
     symbol: str | None
     start_line: int | None
     end_line: int | None
-    tokens: int
     hash: str
     fts_title: str
     fts_body: str
@@ -128,7 +126,9 @@ def chunk_row(
     *,
     search_extra: str = "",
 ) -> ChunkRow:
-    """A chunk's row with its token count, hash and FTS text (split identifiers appended)."""
+    """A chunk's row with its hash and FTS text (split identifiers appended). Tokens are counted
+    when a packet is packed, not here: no reader used a stored count, and counting was over a
+    third of a parser's CPU."""
     return ChunkRow(
         kind,
         title,
@@ -136,7 +136,6 @@ def chunk_row(
         symbol,
         start,
         end,
-        count_tokens(text),
         content_hash(f"{title}\n{text}"),
         f"{title} {expand(title)}",
         f"{text}\n{expand(text)}\n{search_extra}",
