@@ -22,6 +22,7 @@ name is weak (a candidate for graph seeding, not a claim), and so is a tag.
 
 from __future__ import annotations
 
+import heapq
 import re
 import sqlite3
 from collections import defaultdict
@@ -637,14 +638,14 @@ def _resolve(text: str, matches: list[_Match], table: EntityTable) -> list[Menti
     for match in chosen:
         order = _type_order(match.form, match.exact_case)
         entities = _dedupe(match.entities)
-        best_type = min((e.type for e in entities), key=lambda t: _index(order, t))
+        best_type = min({e.type for e in entities}, key=lambda t: _index(order, t))
         same = [e for e in entities if e.type == best_type]
         if match.exact_case:
             tail = match.span.rsplit(".", 1)[-1]
             exact = [e for e in same if _exact_name(e) == tail or e.name == match.span]
             same = exact or same
-        same.sort(key=_preference)
-        primary, others = same[0], same[1:]
+        # The best six only: a common name (`get`) has thousands of definers.
+        primary, *others = heapq.nsmallest(6, same, key=_preference)
         strong = match.form in ("path", "code", "alias", "phrase")
         mention = Mention(
             match.span,
