@@ -347,14 +347,21 @@ class Retriever:
         want_code = any(k in CODE_KINDS for k in kinds)
         marks = ",".join("?" * len(kinds))
         if files and want_code:
-            fm = ",".join("?" * len(files))
-            # Through documents (unique path) and chunks_doc: chunks has no index on path.
-            for cid, path in self.db.execute(
-                f"SELECT c.id, d.path FROM documents d JOIN chunks c ON c.doc_id = d.id "
-                f"WHERE d.path IN ({fm}) AND +c.kind IN ({marks})",
-                (*files, *kinds),
-            ):
-                out[cid] = max(out.get(cid, 0.0), score_of[f"file:{path}"] * 0.5)
+            # A file's chunks all take half its score, and only `limit` results are kept: the
+            # best files' first chunks fill them, so a file is read only while room is left.
+            taken = 0
+            for path in files:
+                if taken >= limit:
+                    break
+                score = score_of[f"file:{path}"] * 0.5
+                # Through documents (unique path) and chunks_doc: chunks has no index on path.
+                for (cid,) in self.db.execute(
+                    f"SELECT c.id FROM documents d JOIN chunks c ON c.doc_id = d.id "
+                    f"WHERE d.path = ? AND +c.kind IN ({marks}) ORDER BY c.id LIMIT ?",
+                    (path, *kinds, limit - taken),
+                ):
+                    out[cid] = max(out.get(cid, 0.0), score)
+                    taken += 1
         if syms and want_code:
             wanted = set(syms)
             paths = sorted({node.partition("::")[0] for node in syms})
@@ -562,7 +569,10 @@ def mmr(
     vecs = retriever.vectors
     use_vec = query_vec is not None and len(vecs.ids) > 0
     found = vecs.vectors([h.chunk_id for h in hits]) if use_vec else {}
-    chosen_vecs: list[np.ndarray] = []
+    # The kept hits' vectors, one row each (a matrix product per hit, not k dot products).
+    dim = len(next(iter(found.values()))) if found else 0
+    chosen_vecs = np.zeros((max(k, 0), dim), dtype=np.float32) if found else None
+    n_vecs = 0
     top = hits[0].score if hits else 1.0
     for hit in hits:
         if len(chosen) >= k:
@@ -570,13 +580,13 @@ def mmr(
         if (hit.ref, hit.start_line) in spans:
             continue
         vec = found.get(hit.chunk_id)
-        if vec is not None and chosen_vecs:
-            sim = max(float(vec @ c) for c in chosen_vecs)
-            if sim > 0.97 or lam * hit.score / top - (1 - lam) * sim < -0.2:
-                continue
-            chosen_vecs.append(vec)
-        elif vec is not None:
-            chosen_vecs.append(vec)
+        if vec is not None and chosen_vecs is not None:
+            if n_vecs:
+                sim = float((chosen_vecs[:n_vecs] @ vec).max())
+                if sim > 0.97 or lam * hit.score / top - (1 - lam) * sim < -0.2:
+                    continue
+            chosen_vecs[n_vecs] = vec
+            n_vecs += 1
         spans.add((hit.ref, hit.start_line))
         chosen.append(hit)
     return chosen
