@@ -28,6 +28,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -60,6 +61,16 @@ class Entity:
     node: str
     type: str
     name: str
+
+    @cached_property
+    def preference(self) -> tuple[bool, int, int, str]:
+        """Public names before private ones, shallow paths before deep ones (sorts first).
+
+        Cached: linking every memory of a 10k-file project ranked the same few thousand
+        definers of common names two million times.
+        """
+        private = self.name.startswith("_") or "._" in self.name
+        return (private, self.node.count("/"), len(self.node), self.node)
 
 
 @dataclass(frozen=True)
@@ -670,9 +681,7 @@ def _resolve(text: str, matches: list[_Match], table: EntityTable) -> list[Menti
 
 
 def _preference(entity: Entity) -> tuple[bool, int, int, str]:
-    """Public names before private ones, shallow paths before deep ones."""
-    private = entity.name.startswith("_") or "._" in entity.name
-    return (private, entity.node.count("/"), len(entity.node), entity.node)
+    return entity.preference
 
 
 def _index(order: tuple[str, ...], kind: str) -> int:
