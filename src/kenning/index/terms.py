@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[a-z][A-Z][A-Za-z0-9_]*|[A-Z]{2,}[a-z][A-Za-z0-9_]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
@@ -39,9 +40,12 @@ def split_identifier(word: str) -> list[str]:
 def expand(text: str) -> str:
     """Split parts of the mixed-case identifiers in `text`, space-joined (for the FTS body)."""
     seen: dict[str, None] = {}
-    for ident in _IDENT.findall(text):
-        for part in split_identifier(ident):
-            seen.setdefault(part, None)
+    # Each distinct name once: `_IDENT` backtracks through a name at every start, and code
+    # repeats its names (same parts, same order as scanning the whole text with `_IDENT`).
+    for name in dict.fromkeys(_NAME.findall(text)):
+        for ident in _IDENT.findall(name):
+            for part in split_identifier(ident):
+                seen.setdefault(part, None)
     return " ".join(seen)
 
 
