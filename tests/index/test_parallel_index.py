@@ -25,9 +25,7 @@ def _repo(root: Path, files: int) -> None:
 
 def _rows(root: Path) -> tuple[list[tuple[object, ...]], ...]:
     db = sqlite3.connect(root / ".kenning" / "index" / "kenning.sqlite3")
-    chunks = db.execute(
-        "SELECT kind, ref, title, text, hash FROM chunks ORDER BY ref"
-    ).fetchall()
+    chunks = db.execute("SELECT kind, ref, title, text, hash FROM chunks ORDER BY ref").fetchall()
     fts = db.execute(
         "SELECT c.ref, f.title, f.body FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
         "ORDER BY c.ref"
