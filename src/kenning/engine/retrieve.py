@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -64,11 +65,17 @@ class Hit:
     status: str
     created: float | None
     updated: float | None
-    memory: dict[str, Any] | None
+    memory_json: str | None
     score: float = 0.0
     ranks: dict[str, int] = field(default_factory=dict)
     matched: list[str] = field(default_factory=list)
     named: str | None = None
+
+    @cached_property
+    def memory(self) -> dict[str, Any] | None:
+        """The memory's fields (parsed on first use: a search fetches a few hundred candidates
+        and keeps a few dozen, and parsing each cost ~1 ms a brief at 5k memories)."""
+        return json.loads(self.memory_json) if self.memory_json else None
 
     @property
     def is_memory(self) -> bool:
@@ -91,7 +98,6 @@ class Hit:
 
 
 def _hit(row: Sequence[Any]) -> Hit:
-    memory = json.loads(row[12]) if row[12] else None
     return Hit(
         int(row[0]),
         row[1],
@@ -105,7 +111,7 @@ def _hit(row: Sequence[Any]) -> Hit:
         row[9],
         row[10],
         row[11],
-        memory,
+        row[12],
     )
 
 
