@@ -79,7 +79,7 @@ def test_compact_search_scoring_every_row_agrees_with_the_exact_search(tmp_path:
         mask[::3] = True
         got = compact.top(query, 5, mask)
         _agrees(got, exact.top(query, 5, mask), exact, query)
-        assert all(mask[exact.row_of[c]] for c, _ in got)
+        assert all(mask[exact.rows_of([c])[c]] for c, _ in got)
     first = int(compact.ids[0])
     assert np.allclose(compact.vectors([first])[first], exact.vectors([first])[first], atol=0.01)
 
@@ -154,4 +154,4 @@ def test_a_changed_index_is_applied_incrementally_like_a_full_reload(tmp_path: P
             set_meta(db, "vector_generation", f"again-{exact_rows}")
         kept.refresh(db)
         assert np.allclose(kept.vectors([stayed])[stayed], before_vec)
-        assert dropped not in kept.row_of
+        assert not kept.rows_of([dropped])

@@ -210,16 +210,20 @@ class FileRanker:
         self._words_of: dict[str, tuple[str, ...]] = {}
 
     def refresh(self) -> None:
-        """Reload the path-word table when the index changed (one query over documents)."""
+        """Reload the path-word table when the index's files changed (one query over documents;
+        an index change that only rewrote files keeps the tables)."""
         generation = get_meta(self.db, "generation", "0")
         if generation == self._generation:
             return
         self._generation = generation
+        paths = [p for (p,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'")]
+        if len(paths) == len(self._words_of) and all(p in self._words_of for p in paths):
+            return  # the same files (an edit, not an addition): the tables stand
         by_word: dict[str, list[str]] = defaultdict(list)
         by_core: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
         known = self._words_of
         words_of: dict[str, tuple[str, ...]] = {}
-        for (path,) in self.db.execute("SELECT path FROM documents WHERE source = 'repo'"):
+        for path in paths:
             words = known.get(path)
             if words is None:
                 test = "t" if is_test_path(path) else "s"

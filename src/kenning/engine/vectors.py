@@ -92,7 +92,9 @@ class VectorMatrix:
         self.signs: np.ndarray | None = None
         self.q8: np.ndarray | None = None
         self.scale: np.ndarray | None = None
-        self.row_of: dict[int, int] = {}
+        # Row numbers by chunk id: the ids sorted, and where each sorted id's row is.
+        self._sorted_ids = np.zeros(0, dtype=np.int64)
+        self._sorted_rows = np.zeros(0, dtype=np.int64)
         self.spans: dict[str, slice] = {}
 
     @property
@@ -143,15 +145,27 @@ class VectorMatrix:
         )
         memories = min(memories, len(self.ids))
         self.spans = {"memory": slice(0, memories), "code": slice(memories, len(self.ids))}
-        self.row_of = {int(c): i for i, c in enumerate(self.ids)}
+        # Memory ids then code ids, each run sorted: a stable sort merges them in a few ms,
+        # where a dict of 175k ids took ~25 ms on the first brief after every index change.
+        self._sorted_rows = np.argsort(self.ids, kind="stable")
+        self._sorted_ids = self.ids[self._sorted_rows]
+
+    def rows_of(self, chunk_ids: Sequence[int]) -> dict[int, int]:
+        """Row number of each of `chunk_ids` that has a vector."""
+        if not len(chunk_ids) or not len(self._sorted_ids):
+            return {}
+        wanted = np.asarray(chunk_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted_ids, wanted), len(self._sorted_ids) - 1)
+        hit = self._sorted_ids[at] == wanted
+        return {
+            int(c): int(r) for c, r in zip(wanted[hit], self._sorted_rows[at[hit]], strict=True)
+        }
 
     def _apply_changes(self, db: sqlite3.Connection) -> bool:
         """Bring the rows up to date by dropping the vectors that went and reading only the new
         ones (a server re-embeds one edited file: reading 175k vectors again took seconds).
         False when a full reload is simpler: a large change, or a switch of representation."""
-        current = np.fromiter(
-            (r[0] for r in db.execute("SELECT chunk_id FROM vectors")), dtype=np.int64
-        )
+        current = _vector_ids(db)
         fresh = np.setdiff1d(current, self.ids, assume_unique=True)
         if len(fresh) > max(2000, len(self.ids) // 10) or not len(self.ids):
             return False
@@ -195,7 +209,8 @@ class VectorMatrix:
     def vectors(self, chunk_ids: Sequence[int]) -> dict[int, np.ndarray]:
         """The float32 vectors of these chunks (those that have one; int8-rounded above
         `EXACT_ROWS`)."""
-        rows = [(c, self.row_of[c]) for c in chunk_ids if c in self.row_of]
+        row_of = self.rows_of(chunk_ids)
+        rows = [(c, row_of[c]) for c in chunk_ids if c in row_of]
         if not rows:
             return {}
         index = np.array([r for _, r in rows], dtype=np.int64)
@@ -322,6 +337,15 @@ _MEMORIES_FIRST = (
     f"SELECT v.chunk_id, v.vec FROM vectors v WHERE v.chunk_id NOT IN ({_MEMORY_IDS}) "
     "AND EXISTS (SELECT 1 FROM chunks c WHERE c.id = v.chunk_id) ORDER BY v.chunk_id",
 )
+
+
+def _vector_ids(db: sqlite3.Connection) -> np.ndarray:
+    """Every chunk id with a vector, in id order. Read as one string: a Python row per id took
+    ~90 ms at 175k vectors, the joined string ~40 ms."""
+    row = db.execute("SELECT group_concat(chunk_id) FROM vectors").fetchone()
+    if not row or not row[0]:
+        return np.zeros(0, dtype=np.int64)
+    return np.array(row[0].split(","), dtype=np.int64)
 
 
 def _batches(
