@@ -65,6 +65,8 @@ def test_measurements_in_process(tmp_path: Path, fake_roots: list[tuple[str, Pat
     assert reindex["one_file_ms"]["n"] == 2
     assert reindex["one_file_with_vectors_ms"]["n"] == 0
     assert reindex["file_added_ms"]["n"] == 2 and reindex["file_deleted_ms"]["n"] == 2
+    # Where a watcher runs, each watched re-index is followed by a timed brief.
+    assert reindex["brief_after_change_ms"]["n"] == reindex["one_file_watched_ms"]["n"]
 
 
 def test_run_on_uses_workers_and_reports_targets(

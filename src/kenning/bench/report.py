@@ -183,6 +183,16 @@ def latency_rows(result: dict[str, Any]) -> list[list[str]]:
                     ok("reindex_watched_ms"),
                 ]
             )
+        after = reindex.get("brief_after_change_ms", {})
+        if after.get("n"):
+            rows.append(
+                [
+                    "… then the next brief (its caches read again)",
+                    f"p50 {_f(after.get('p50'), 1)} ms (max {_f(after.get('max'), 1)})",
+                    "reported",
+                    "",
+                ]
+            )
         came, went = reindex.get("file_added_ms", {}), reindex.get("file_deleted_ms", {})
         if came.get("n"):
             rows.append(
