@@ -223,7 +223,46 @@ def m008_no_contains_edges(db: sqlite3.Connection) -> None:
 def m009_no_chunk_tokens(db: sqlite3.Connection) -> None:
     """Chunks no longer store a token count: nothing read it (a packet counts what it packs),
     and counting took over a third of the parsers' CPU in an index run."""
-    db.execute("ALTER TABLE chunks DROP COLUMN tokens")
+    drop_chunk_tokens(db, native=sqlite3.sqlite_version_info >= (3, 35, 0))
+
+
+def drop_chunk_tokens(db: sqlite3.Connection, *, native: bool) -> None:
+    """`chunks` without its `tokens` column. SQLite before 3.35 (Debian 11's 3.34, say) has no
+    DROP COLUMN: there the table is copied without it (no table references `chunks`, and the
+    FTS tables hold its ids, which the copy keeps)."""
+    if native:
+        db.execute("ALTER TABLE chunks DROP COLUMN tokens")
+        return
+    columns = ", ".join(
+        row[1] for row in db.execute("PRAGMA table_info(chunks)") if row[1] != "tokens"
+    )
+    db.execute(
+        """
+        CREATE TABLE chunks_copy (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            path TEXT NOT NULL,
+            title TEXT NOT NULL,
+            symbol TEXT,
+            start_line INTEGER,
+            end_line INTEGER,
+            text TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active',
+            created REAL,
+            updated REAL,
+            memory_json TEXT
+        )
+        """
+    )
+    db.execute(f"INSERT INTO chunks_copy ({columns}) SELECT {columns} FROM chunks")
+    db.execute("DROP TABLE chunks")
+    db.execute("ALTER TABLE chunks_copy RENAME TO chunks")
+    db.execute("CREATE INDEX chunks_doc ON chunks(doc_id)")
+    db.execute("CREATE INDEX chunks_kind ON chunks(kind)")
+    db.execute("CREATE INDEX chunks_ref ON chunks(ref)")
 
 
 @migration
