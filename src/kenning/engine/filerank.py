@@ -247,6 +247,7 @@ class FileRanker:
         weights: FileWeights | None = None,
         suffixes: tuple[str, ...] = (),
         request: str = "",
+        known_paths: dict[int, str] | None = None,
     ) -> list[RankedFile]:
         """The `k` best files for a request with `terms`, given the chunk rankers' pools.
 
@@ -258,10 +259,13 @@ class FileRanker:
             weights: the signals' weights (defaults: `FileWeights()`).
             suffixes: only files whose path ends with one of these (all when empty).
             request: the request's text, for the names it mentions that files define.
+            known_paths: code chunks' paths already looked up (the BM25 worker's), not read again.
         """
         weights = weights or FileWeights()
         self.refresh()
-        paths = self._chunk_paths([cid for cid, _ in (*lexical, *dense)])
+        known = known_paths or {}
+        paths = self.chunk_paths([cid for cid, _ in (*lexical, *dense) if cid not in known])
+        paths.update(known)
         files: dict[str, RankedFile] = {}
 
         def get(path: str) -> RankedFile:
@@ -312,7 +316,8 @@ class FileRanker:
             if ranked.best_chunk is None:
                 ranked.best_chunk = int(cid)
 
-    def _chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
+    def chunk_paths(self, ids: Iterable[int]) -> dict[int, str]:
+        """The path of each code chunk among `ids` (chunks of other kinds are left out)."""
         wanted = sorted(set(ids))
         out: dict[int, str] = {}
         for start in range(0, len(wanted), 500):

@@ -170,8 +170,9 @@ class Retriever:
         self.ranked_files: list[RankedFile] = []
         # BM25 searches started ahead on a worker (`prefetch_lexical`), by what they search.
         self._prefetcher: prefetch.Prefetcher | None = None
-        self._pending: dict[LexicalKey, Future[list[tuple[int, float]]]] = {}
+        self._pending: dict[LexicalKey, Future[LexicalAnswer]] = {}
         self._shadow: Retriever | None = None
+        self._known_paths: dict[int, str] = {}
 
     def close(self) -> None:
         """Stop the prefetch worker, if one started (the connection is the caller's)."""
@@ -226,17 +227,26 @@ class Retriever:
             self._pending.clear()
         self._pending[key] = self._prefetcher.submit(lambda conn: self._shadow_lexical(conn, key))
 
-    def _shadow_lexical(self, conn: sqlite3.Connection, key: LexicalKey) -> list[tuple[int, float]]:
-        """The worker's side: the same search through its own connection (and its own caches)."""
+    def _shadow_lexical(self, conn: sqlite3.Connection, key: LexicalKey) -> LexicalAnswer:
+        """The worker's side: the same search through its own connection (and its own caches),
+        and, for a code search, the paths of the chunks it found (the file ranking needs them,
+        and the worker is usually done before the main thread is)."""
         if self._shadow is None or self._shadow.db is not conn:
             self._shadow = Retriever(conn)
-        return self._shadow.lexical(list(key.terms), key.kinds, key.limit, key.active_only)
+        found = self._shadow.lexical(list(key.terms), key.kinds, key.limit, key.active_only)
+        code = set(CODE_KINDS) <= set(key.kinds)
+        paths = self._shadow.files.chunk_paths([cid for cid, _ in found]) if code else {}
+        return found, paths
 
     def _lexical_or_pending(self, key: LexicalKey) -> list[tuple[int, float]]:
+        """The BM25 answer for `key`: the worker's when it started one, else searched here.
+        Paths the worker looked up are left in `self._known_paths` for the file ranking."""
+        self._known_paths = {}
         pending = self._pending.pop(key, None)
         if pending is not None:
             try:
-                return pending.result()
+                found, self._known_paths = pending.result()
+                return found
             except Exception:  # the worker failed (its connection, say): search here instead
                 pass
         return self.lexical(list(key.terms), key.kinds, key.limit, key.active_only)
@@ -553,11 +563,17 @@ class Retriever:
     ) -> list[RankedFile]:
         """Rank files from the pools' code chunks; a top file with no chunk in `fused` joins it
         through its best chunk (fused score 0: its file's score carries it)."""
-        ranked = self.files.rank(terms, lexical, dense, k=max(k, 10), request=query)
+        ranked = self.files.rank(
+            terms, lexical, dense, k=max(k, 10), request=query, known_paths=self._known_paths
+        )
         for f in ranked[:k]:
             if f.best_chunk is not None and f.best_chunk not in fused:
                 fused[f.best_chunk] = 0.0
         return ranked
+
+
+# A BM25 answer from the worker: (chunk id, score) best first, and the code chunks' paths.
+LexicalAnswer = tuple[list[tuple[int, float]], dict[int, str]]
 
 
 @dataclass(frozen=True)
