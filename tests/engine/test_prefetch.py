@@ -54,6 +54,8 @@ def test_prefetched_searches_give_the_same_packets(
     ahead = [_packet(ws, r) for r in requests]
     assert ahead == direct
     assert retriever._prefetcher is not None and not retriever._pending  # each answer used
+    # The worker answered (not a fallback to this thread): its own retriever ran the searches.
+    assert retriever._shadow is not None and retriever._shadow.db is not ws.db
     assert _workers()
     ws.close()
     assert not _workers()
@@ -75,6 +77,7 @@ def test_a_prefetched_answer_is_only_used_by_its_own_search(
     assert len(retriever._pending) == 1
     again = retriever.search("export ledger rows", CODE_KINDS, use_dense=False)
     assert not retriever._pending
+    assert retriever._known_paths  # the worker's paths went to the file ranking
     assert [h.chunk_id for h in again] == own
     ws.close()
 
