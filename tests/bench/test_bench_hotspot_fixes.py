@@ -70,7 +70,10 @@ def redact_reference(text: str) -> tuple[str, int]:
 
     for kind, pattern in _PATTERNS:
         if kind == "assigned-secret":
-            text = pattern.sub(assigned, text)
+            # Without the leading lookahead that only lets the scan skip positions.
+            plain = re.compile(pattern.pattern.replace("(?=[acpst])", "", 1), pattern.flags)
+            assert plain.pattern != pattern.pattern
+            text = plain.sub(assigned, text)
         else:
             text, n = pattern.subn(f"[REDACTED:{kind}]", text)
             count += n
@@ -93,6 +96,9 @@ SECRETISH = [
     'ſecret="abcdefghij"',
     'tO\u212aen = "abcdefgh12"',
     "token = '${TOKEN_FROM_ENV}'",
+    '"auth-token": "abcdefgh12"',
+    'ACCESS-TOKEN: "abcdefgh12"',
+    'Client_Secret = "abcdefgh12"',
 ]
 
 

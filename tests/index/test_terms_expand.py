@@ -35,6 +35,9 @@ PIECES = [
     "Ünïcode",
     "camelCase2X",
     "ok",
+    "HTTP_OK",
+    "ab_CD",
+    "Ab",
 ]
 
 

@@ -969,14 +969,12 @@ class Indexer:
             "SELECT c.doc_id, c.ref, c.title, c.text FROM chunks c JOIN documents d "
             "ON d.id = c.doc_id WHERE d.source = 'memory'"
         )
-        table: EntityTable
-        if only_docs is None or len(only_docs) > BULK_LINKING:
-            # Thousands of memories: every name in memory once (seconds at 10k files) beats
-            # thousands of lookups per memory.
-            table = EntityTable.load(self.db)
-            rows = self.db.execute(query).fetchall()
+        table: EntityTable = (
+            EntityTable.load(self.db) if self._link_in_memory(only_docs) else IndexedEntities(self.db)
+        )
+        if only_docs is None or len(only_docs) > 500:
+            rows = self.db.execute(query).fetchall()  # filtered below
         else:
-            table = IndexedEntities(self.db)
             marks = ",".join("?" * len(only_docs))
             rows = self.db.execute(f"{query} AND d.id IN ({marks})", sorted(only_docs)).fetchall()
         with self.db:
@@ -996,6 +994,22 @@ class Indexer:
                     "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'mention', 1.0, ?)",
                     [(node, t, doc_id) for t in sorted(targets)],
                 )
+
+    def _link_in_memory(self, only_docs: set[int] | None) -> bool:
+        """Whether linking these memories goes faster with every entity name loaded first.
+
+        Loading costs ~4.5 µs a name row and saves ~0.2 ms a memory over indexed look-ups
+        (measured at 10k files: 684k rows, 5k memories: 5.8 s loaded, 3.7 s looked up, the same
+        edges), so it pays only when there are few names for the memories to link.
+        """
+        if only_docs is None:
+            memories = self.db.execute(
+                "SELECT count(*) FROM documents WHERE source = 'memory'"
+            ).fetchone()[0]
+        else:
+            memories = len(only_docs)
+        names = self.db.execute("SELECT max(rowid) FROM entities").fetchone()[0] or 0
+        return memories >= BULK_LINKING and memories * NAMES_PER_MEMORY > names
 
     def _refresh_cochange(self) -> None:
         """Edges between files changed in the same commits, from recent git history."""
@@ -1131,9 +1145,11 @@ class Indexer:
 BIG_RUN_FILES = 200
 BIG_RUN_CACHE_KB = 32_000
 
-# Linking more memories than this at once loads the whole entity table instead of looking
-# names up in the index one text at a time.
+# Linking at least this many memories at once may load the whole entity table instead of
+# looking names up in the index one text at a time: when there are fewer than
+# NAMES_PER_MEMORY entity rows per memory to link (see `Indexer._link_in_memory`).
 BULK_LINKING = 200
+NAMES_PER_MEMORY = 40
 # A run that rewrote or deleted more files than this links every memory again, instead of
 # only the memories that name a name those files gained or lost.
 NAME_DIFF_DOCS = 500

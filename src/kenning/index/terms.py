@@ -37,15 +37,32 @@ def split_identifier(word: str) -> list[str]:
     return [p for p in parts if p]
 
 
+# The split parts of each mixed-case name met so far: code repeats its names from chunk to
+# chunk and file to file, and scanning each again was a quarter of a parser's time.
+_PARTS: dict[str, tuple[str, ...]] = {}
+_PARTS_MAX = 200_000
+
+
+def _name_parts(name: str) -> tuple[str, ...]:
+    parts = _PARTS.get(name)
+    if parts is None:
+        parts = tuple(part for ident in _IDENT.findall(name) for part in split_identifier(ident))
+        if len(_PARTS) >= _PARTS_MAX:
+            _PARTS.clear()
+        _PARTS[name] = parts
+    return parts
+
+
 def expand(text: str) -> str:
     """Split parts of the mixed-case identifiers in `text`, space-joined (for the FTS body)."""
     seen: dict[str, None] = {}
     # Each distinct name once: `_IDENT` backtracks through a name at every start, and code
     # repeats its names (same parts, same order as scanning the whole text with `_IDENT`).
     for name in dict.fromkeys(_NAME.findall(text)):
-        for ident in _IDENT.findall(name):
-            for part in split_identifier(ident):
-                seen.setdefault(part, None)
+        if name.islower() or name.isupper():
+            continue  # one case only: `_IDENT` needs a lower and an upper letter
+        for part in _name_parts(name):
+            seen.setdefault(part, None)
     return " ".join(seen)
 
 
