@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 from pathlib import Path
 
-from kenning.index.prepare import PARALLEL_FROM
+import pytest
+
+from kenning.index import mentions
+from kenning.index.prepare import PARALLEL_FROM, WORKER_NICENESS, worker_pool
 from kenning.workspace import Workspace
 
 
@@ -18,6 +23,13 @@ def _repo(root: Path, files: int) -> None:
             f"class Handler{n}:\n    def handle_{n}(self, value):\n        return value + {n}\n\n"
             f"def helper_{n}(items):\n    return [i * {n} for i in items]\n"
         )
+    methods = "".join(
+        f"    def step_{k}(self, value):\n"
+        + "".join(f"        value += {i}\n" for i in range(20))
+        + "        return value\n\n"
+        for k in range(12)
+    )
+    (root / "pkg" / "pipeline.py").write_text(f"class Pipeline:\n    size = 12\n\n{methods}")
     (root / "notes.md").write_text("# Notes\n\nThe retry policy lives in pkg.\n")
     (root / "blob.bin").write_bytes(b"\x00\x01" * 100)
     (root / "AGENTS.md").write_text("# Rules\n\n- Never log tokens.\n")
@@ -30,23 +42,63 @@ def _rows(root: Path) -> tuple[list[tuple[object, ...]], ...]:
         "SELECT c.ref, f.title, f.body FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
         "ORDER BY c.ref"
     ).fetchall()
-    symbols = db.execute("SELECT path, qualname, kind FROM symbols ORDER BY 1, 2").fetchall()
+    symbols = db.execute(
+        "SELECT s.path, s.qualname, s.kind, c.ref FROM symbols s "
+        "LEFT JOIN chunks c ON c.id = s.chunk_id ORDER BY 1, 2"
+    ).fetchall()
     edges = db.execute("SELECT src, dst, kind FROM edges ORDER BY 1, 2, 3").fetchall()
+    names = db.execute(
+        "SELECT d.path, e.norm, e.name, e.node, e.type, e.derived FROM entities e "
+        "JOIN documents d ON d.id = e.doc_id ORDER BY 1, 2, 3, 4, 5, 6"
+    ).fetchall()
+    words = db.execute("SELECT word FROM entity_words ORDER BY 1").fetchall()
     db.close()
-    return chunks, fts, symbols, edges
+    return chunks, fts, symbols, edges, names, words
 
 
-def test_workers_write_the_same_index_as_one_process(tmp_path: Path) -> None:
+def test_workers_write_the_same_index_as_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     files = PARALLEL_FROM + 40
+    # Memories are linked on the workers from this many (1000 by default: too slow a test).
+    monkeypatch.setattr(mentions, "PARALLEL_FROM", 5)
+    monkeypatch.setattr(mentions, "BATCH", 3)
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     for root, workers in ((serial, 1), (parallel, 2)):
         _repo(root, files)
         (root / ".kenning").mkdir()
         (root / ".kenning" / "config.toml").write_text(f"[index]\nworkers = {workers}\n")
-        stats = Workspace.open(root).index(embed=False)
-        assert stats.files_indexed == files + 2  # the .py files, notes.md and AGENTS.md
+        ws = Workspace.open(root)
+        if root == serial:
+            for n in range(12):
+                ws.store.add(f"helper_{n * 7} stays pure; see pkg/mod{n % 7}/file_{n}.py", "rule")
+        else:  # the same memories, ids included
+            shutil.copytree(serial / ".kenning" / "memories", root / ".kenning" / "memories")
+        stats = ws.index(embed=False)
+        assert stats.files_indexed == files + 3  # the .py files, notes.md and AGENTS.md
         assert stats.skipped["binary"] == 1
-    assert _rows(serial) == _rows(parallel)
+        ws.close()
+    serial_rows, parallel_rows = _rows(serial), _rows(parallel)
+    assert serial_rows == parallel_rows
+    mention_edges = [e for e in parallel_rows[3] if e[2] == "mention"]
+    assert len({src for src, _, _ in mention_edges}) == 12
+    assert ("file:pkg/mod3/file_3.py") in {dst for _, dst, _ in mention_edges}
+    # Each symbol points at the chunk that holds it: a short class's methods at the class, a
+    # long class's methods at their own chunks.
+    chunk_of = {(path, name): ref for path, name, _, ref in parallel_rows[2]}
+    assert chunk_of[("pkg/mod3/file_3.py", "Handler3.handle_3")] == "pkg/mod3/file_3.py:4-6"
+    assert chunk_of[("pkg/pipeline.py", "Pipeline.step_1")] == "pkg/pipeline.py:27-48"
     # And the parallel index answers like any other.
     hits = Workspace.open(parallel).search("helper_17", kind="code")
     assert hits and hits[0].path == "pkg/mod3/file_17.py"
+
+
+def _niceness(_: int) -> int:
+    return os.nice(0)
+
+
+def test_workers_yield_the_cpu_to_the_writer() -> None:
+    """The writer is a run's critical path: its workers run at a lower priority."""
+    with worker_pool(2) as pool:
+        seen = set(pool.map(_niceness, range(4)))
+    assert seen == {min(os.nice(0) + WORKER_NICENESS, 19)}

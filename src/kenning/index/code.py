@@ -11,6 +11,7 @@ does not break on a syntax error in the rest of the file.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -165,16 +166,8 @@ def parse_code(path: str, text: str, language: str) -> ParsedFile | None:
             qual = ".".join([*parents, name])
             start, end = outer.start_point[0] + 1, outer.end_point[0] + 1
             symbol_kind = "method" if parents and kind == "function" else kind
-            whole = Chunk(
-                "symbol",
-                f"{path}::{qual}",
-                start,
-                end,
-                "\n".join(lines[start - 1 : end]),
-                qual,
-                symbol_kind,
-            )
-            out.symbols.append(whole)
+            symbol = Chunk("symbol", f"{path}::{qual}", start, end, "", qual, symbol_kind)
+            out.symbols.append(symbol)
             body = target.child_by_field_name("body")
             if not emit:  # inside a definition already chunked whole: symbols only
                 if body is not None:
@@ -182,7 +175,7 @@ def parse_code(path: str, text: str, language: str) -> ParsedFile | None:
                 continue
             limit = MAX_CLASS_LINES if kind in CONTAINERS else MAX_DEF_LINES
             if end - start + 1 <= limit or body is None:
-                out.chunks.append(whole)
+                out.chunks.append(replace(symbol, text="\n".join(lines[start - 1 : end])))
                 _mark(covered, start, end)
                 if body is not None and kind in ("class", "impl", "trait", "interface", "module"):
                     visit(body, [*parents, name], emit=False)
@@ -191,7 +184,7 @@ def parse_code(path: str, text: str, language: str) -> ParsedFile | None:
             visit(body, [*parents, name])
             members = out.symbols[before:]
             if not members:
-                out.chunks.extend(_split(whole))
+                out.chunks.extend(_split(replace(symbol, text="\n".join(lines[start - 1 : end]))))
                 _mark(covered, start, end)
                 continue
             first_member = min(m.start_line for m in members)

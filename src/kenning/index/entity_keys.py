@@ -15,7 +15,11 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from kenning.index.terms import split_identifier
 
 # Starts every path-word-bag key: a character no request span can contain.
 BAG = "\x1f"
@@ -84,6 +88,34 @@ def alias_variant(norm: str) -> str | None:
 
 Row = tuple[str, str, str, str]  # (norm, name, node, type)
 
+_NAMELESS_STEMS = frozenset(("__init__", "index", "main", "mod", "lib"))
+
+
+def file_rows(path: str) -> list[Row]:
+    """A file's names: its path, file name, stem (unless generic) and last two to four parts."""
+    pure = PurePosixPath(path)
+    names = {path.lower(), pure.name.lower()}
+    if pure.stem and pure.stem not in _NAMELESS_STEMS:
+        names.add(pure.stem.lower())
+    parts = pure.parts
+    for n in range(2, min(len(parts), 4) + 1):
+        names.add("/".join(parts[-n:]).lower())
+    return [(name, path, f"file:{path}", "file") for name in names]
+
+
+def symbol_rows(path: str, qualnames: Iterable[str]) -> list[Row]:
+    """The names of a file's symbols: qualified, bare, and the bare name's words."""
+    rows: list[Row] = []
+    for qualname in qualnames:
+        name = qualname.rsplit(".", 1)[-1]
+        node = f"sym:{path}::{qualname}"
+        names = {qualname, name}
+        split = " ".join(split_identifier(name))
+        if split and " " in split:
+            names.add(split)
+        rows += [(alias.lower(), qualname, node, "symbol") for alias in names]
+    return rows
+
 
 def derived_rows(rows: Iterable[Row]) -> list[tuple[str, str, str, str, int]]:
     """The derived (key, name, node, type, derived) rows of some name rows, in order.
@@ -146,7 +178,7 @@ class Words:
         self.written: set[str] = set()
         self.chars: set[str] = set()
 
-    def new(self, words: set[str]) -> set[str]:
+    def new(self, words: AbstractSet[str]) -> AbstractSet[str]:
         fresh = words - self.written
         self.written |= fresh
         return fresh
@@ -172,6 +204,22 @@ def extend_alphabet(db: sqlite3.Connection, words: Iterable[str]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class NameRows:
+    """Some entity name rows with their derived keys and typo words: everything about them that
+    needs no database, so an index run computes it in the parser processes, not the writer."""
+
+    rows: list[Row]
+    derived: list[tuple[str, str, str, str, int]]
+    words: frozenset[str]
+
+
+def name_rows(rows: list[Row]) -> NameRows:
+    derived = derived_rows(rows)
+    found = key_words([r[0] for r in rows] + [r[0] for r in derived])
+    return NameRows(rows, derived, frozenset(found))
+
+
 def write(
     db: sqlite3.Connection, doc_id: int | None, rows: list[Row], words: Words | None = None
 ) -> None:
@@ -180,15 +228,21 @@ def write(
     With `words` (one per index run), words already written are skipped and the alphabet is
     recorded by `words.flush` at the end; without it, here.
     """
-    if not rows:
+    if rows:
+        write_names(db, doc_id, name_rows(rows), words)
+
+
+def write_names(
+    db: sqlite3.Connection, doc_id: int | None, names: NameRows, words: Words | None = None
+) -> None:
+    """`write` for rows whose keys and words were computed already (`name_rows`)."""
+    if not names.rows:
         return
-    derived = derived_rows(rows)
     db.executemany(
         "INSERT INTO entities (norm, name, node, type, derived, doc_id) VALUES (?, ?, ?, ?, ?, ?)",
-        [(*row, 0, doc_id) for row in rows] + [(*row, doc_id) for row in derived],
+        [(*row, 0, doc_id) for row in names.rows] + [(*row, doc_id) for row in names.derived],
     )
-    found = key_words([r[0] for r in rows] + [r[0] for r in derived])
-    fresh = words.new(found) if words is not None else found
+    fresh = words.new(names.words) if words is not None else names.words
     if fresh:
         db.executemany(
             "INSERT OR IGNORE INTO entity_words (word) VALUES (?)", [(w,) for w in fresh]

@@ -22,14 +22,12 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from kenning._fs import file_lock
 from kenning.config import Project, load_settings, setting
 from kenning.errors import MemoryFormatError
 from kenning.hygiene.staleness import write_anchors
-from kenning.index import entity_keys, instructions
-from kenning.index.chunk import Chunk
+from kenning.index import entity_keys, instructions, mentions
 from kenning.index.db import CACHE_KB, get_meta, open_index, set_meta
 from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
 from kenning.index.scan import (
@@ -41,7 +39,6 @@ from kenning.index.scan import (
     scan_paths,
 )
 from kenning.index.schema import MEMORY_KIND_LIST
-from kenning.index.terms import split_identifier
 from kenning.memory import Memory, MemoryStore, content_hash
 from kenning.secrets import redact
 
@@ -523,7 +520,8 @@ class Indexer:
             stats.chunks_written += self._write_imported(doc_id, entry.path, ready.imported)
         else:
             stats.chunks_written += self._write_chunks(doc_id, entry.path, ready)
-        self._write_file_entities(doc_id, entry.path)
+        for names in ready.names:  # its symbols' names, then its own
+            entity_keys.write_names(self.db, doc_id, names, self._words)
         self.db.execute("DELETE FROM redactions WHERE path = ?", (entry.path,))
         if ready.secrets:
             self.db.execute(
@@ -630,73 +628,38 @@ class Indexer:
         return chunk_id
 
     def _write_chunks(self, doc_id: int, path: str, ready: PreparedFile) -> int:
-        by_span: dict[tuple[int | None, int | None, str | None], int] = {}
-        for chunk in ready.chunks:
-            chunk_id = self._insert_chunk(
+        chunk_ids = [
+            self._insert_chunk(
                 doc_id, chunk, ref=f"{path}:{chunk.start_line}-{chunk.end_line}", path=path
             )
-            by_span[(chunk.start_line, chunk.end_line, chunk.symbol)] = chunk_id
-        self._write_symbols(doc_id, path, ready.symbols, by_span)
+            for chunk in ready.chunks
+        ]
+        self._write_symbols(doc_id, path, ready, chunk_ids)
         return len(ready.chunks)
 
     def _write_symbols(
-        self,
-        doc_id: int,
-        path: str,
-        symbols: list[Chunk],
-        by_span: dict[tuple[int | None, int | None, str | None], int],
+        self, doc_id: int, path: str, ready: PreparedFile, chunk_ids: list[int]
     ) -> None:
-        """The symbol rows of one file and their names as entities (one statement per table: a
-        file holds dozens of symbols). A symbol's tie to its file is its row, not an edge."""
-        rows: list[tuple[object, ...]] = []
-        entities: list[tuple[str, str, str, str]] = []
-        for sym in symbols:
-            assert sym.symbol is not None
-            chunk_id = by_span.get((sym.start_line, sym.end_line, sym.symbol))
-            if chunk_id is None:  # a member of a class chunked whole: the enclosing chunk
-                for (start, end, _), cid in by_span.items():
-                    if (
-                        start is not None
-                        and end is not None
-                        and start <= sym.start_line <= sym.end_line <= end
-                    ):
-                        chunk_id = cid
-                        break
-            name = sym.symbol.rsplit(".", 1)[-1]
-            rows.append(
-                (
-                    doc_id,
-                    name,
-                    sym.symbol,
-                    sym.symbol_kind or "symbol",
-                    path,
-                    sym.start_line,
-                    sym.end_line,
-                    chunk_id,
-                )
+        """The symbol rows of one file (one statement: a file holds dozens of symbols). A
+        symbol's tie to its file is its row, not an edge; its names were made by the parser."""
+        rows = [
+            (
+                doc_id,
+                sym.symbol.rsplit(".", 1)[-1] if sym.symbol else "",
+                sym.symbol,
+                sym.symbol_kind or "symbol",
+                path,
+                sym.start_line,
+                sym.end_line,
+                None if index is None else chunk_ids[index],
             )
-            node = f"sym:{path}::{sym.symbol}"
-            names = {sym.symbol, name}
-            split = " ".join(split_identifier(name))
-            if split and " " in split:
-                names.add(split)
-            entities += [(alias.lower(), sym.symbol, node, "symbol") for alias in names]
+            for sym, index in zip(ready.symbols, ready.symbol_chunks, strict=True)
+        ]
         self.db.executemany(
             "INSERT INTO symbols (doc_id, name, qualname, kind, path, start_line, end_line, "
             "chunk_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        self._insert_entities(doc_id, entities)
-
-    def _write_file_entities(self, doc_id: int, path: str) -> None:
-        pure = PurePosixPath(path)
-        names = {path.lower(), pure.name.lower()}
-        if pure.stem and pure.stem not in ("__init__", "index", "main", "mod", "lib"):
-            names.add(pure.stem.lower())
-        parts = pure.parts
-        for n in range(2, min(len(parts), 4) + 1):
-            names.add("/".join(parts[-n:]).lower())
-        self._insert_entities(doc_id, [(name, path, f"file:{path}", "file") for name in names])
 
     def _insert_entities(self, doc_id: int, rows: list[entity_keys.Row]) -> None:
         entity_keys.write(self.db, doc_id, rows, self._words)
@@ -961,7 +924,8 @@ class Indexer:
 
     def _relink_mentions(self, only_docs: set[int] | None) -> None:
         """Mention edges from memories to the files, symbols, people and terms they name."""
-        from kenning.engine.link import EntityTable, IndexedEntities, find_mentions
+        from kenning.engine.prefetch import database_path
+        from kenning.index.prepare import default_workers
 
         if only_docs is not None and not only_docs:
             return
@@ -969,30 +933,30 @@ class Indexer:
             "SELECT c.doc_id, c.ref, c.title, c.text FROM chunks c JOIN documents d "
             "ON d.id = c.doc_id WHERE d.source = 'memory'"
         )
-        table: EntityTable = (
-            EntityTable.load(self.db) if self._link_in_memory(only_docs) else IndexedEntities(self.db)
-        )
         if only_docs is None or len(only_docs) > 500:
-            rows = self.db.execute(query).fetchall()  # filtered below
+            rows = self.db.execute(query).fetchall()
+            if only_docs is not None:
+                rows = [row for row in rows if row[0] in only_docs]
         else:
             marks = ",".join("?" * len(only_docs))
             rows = self.db.execute(f"{query} AND d.id IN ({marks})", sorted(only_docs)).fetchall()
+        self.db.commit()  # the workers read what this run has written
+        linked = mentions.link_memories(
+            self.db,
+            database_path(self.db),
+            rows,
+            in_memory=self._link_in_memory(only_docs),
+            workers=default_workers() if self.workers is None else max(1, self.workers),
+        )
         with self.db:
-            for doc_id, ref, title, text in rows:
-                if only_docs is not None and doc_id not in only_docs:
-                    continue
+            for doc_id, ref, targets in linked:
                 self.db.execute(
                     "DELETE FROM edges WHERE doc_id = ? AND kind = 'mention'", (doc_id,)
                 )
                 node = f"mem:{ref}"
-                targets = {
-                    m.node
-                    for m in find_mentions(f"{title}\n{text}", table, fuzzy=False)
-                    if m.node != node and _worth_an_edge(m, table)
-                }
                 self.db.executemany(
                     "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'mention', 1.0, ?)",
-                    [(node, t, doc_id) for t in sorted(targets)],
+                    [(node, target, doc_id) for target in targets],
                 )
 
     def _link_in_memory(self, only_docs: set[int] | None) -> bool:
@@ -1009,7 +973,7 @@ class Indexer:
         else:
             memories = len(only_docs)
         names = self.db.execute("SELECT max(rowid) FROM entities").fetchone()[0] or 0
-        return memories >= BULK_LINKING and memories * NAMES_PER_MEMORY > names
+        return bool(memories >= BULK_LINKING and memories * NAMES_PER_MEMORY > names)
 
     def _refresh_cochange(self) -> None:
         """Edges between files changed in the same commits, from recent git history."""
@@ -1155,22 +1119,6 @@ NAMES_PER_MEMORY = 40
 NAME_DIFF_DOCS = 500
 _LOOSE = re.compile(r"[\W_]+")
 _ADR_LIKE = re.compile(r"(?:^|/)adrs?/\d{3,5}-", re.IGNORECASE)
-
-# A name defined in more places than this (`run`, `parse`, `timeout`) says nothing about which
-# one a memory means: linking it to all of them made ~200 edges per memory at 10k files.
-MAX_MENTION_TARGETS = 3
-
-
-def _worth_an_edge(mention: Any, table: Any) -> bool:
-    """Keep a memory → entity edge only when the mention is specific enough to mean that node."""
-    if mention.type in ("person", "term", "file"):
-        return bool(mention.strong or len(table.lookup(mention.span.lower())) <= 1)
-    if mention.type == "tag":
-        return False  # shared tags are not mentions; the tag itself is searchable
-    if mention.ambiguous:
-        return False
-    named = len(table.lookup(mention.span.lower()))
-    return bool(mention.strong and named <= MAX_MENTION_TARGETS) or named == 1
 
 
 def resolve_imports(

@@ -8,6 +8,7 @@ keeps the database transactions to itself.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -19,7 +20,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from kenning.index import instructions
+from kenning.index import entity_keys, instructions
 from kenning.index.chunk import Chunk, parse_file
 from kenning.index.scan import is_binary_prefix, read_regular
 from kenning.index.terms import expand, split_identifier
@@ -30,6 +31,10 @@ from kenning.secrets import redact
 PARALLEL_FROM = 200
 # Files per task sent to a worker.
 BATCH = 16
+# Workers yield the CPU to the writer: the one writer is the run's critical path (all
+# three processes at an equal share left it at 2/3 of a core while the workers, far ahead,
+# waited on a full queue), and whatever CPU it leaves the workers use.
+WORKER_NICENESS = 5
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,13 @@ class ChunkRow:
     end_line: int | None
     hash: str
     fts_title: str
-    fts_body: str
+    # What the FTS body adds to the text (split identifiers, path words): the body is built by
+    # the writer, so the parsers do not send every chunk's text twice.
+    fts_extra: str
+
+    @property
+    def fts_body(self) -> str:
+        return f"{self.text}\n{self.fts_extra}"
 
 
 @dataclass
@@ -61,6 +72,10 @@ class PreparedFile:
     chunks: list[ChunkRow] = field(default_factory=list)
     symbols: list[Chunk] = field(default_factory=list)
     imported: list[instructions.Imported] = field(default_factory=list)
+    # Per symbol, the index in `chunks` of the chunk that holds it (None: none does).
+    symbol_chunks: list[int | None] = field(default_factory=list)
+    # The entity names to write, in order: the symbols' (when chunked), then the file's.
+    names: list[entity_keys.NameRows] = field(default_factory=list)
 
 
 def prepare_file(
@@ -113,7 +128,30 @@ def prepare_file(
                     search_extra=path_words,
                 )
             )
+        prepared.symbol_chunks = symbol_chunks(prepared.chunks, prepared.symbols)
+        qualnames = [sym.symbol for sym in prepared.symbols if sym.symbol is not None]
+        prepared.names.append(entity_keys.name_rows(entity_keys.symbol_rows(path, qualnames)))
+    prepared.names.append(entity_keys.name_rows(entity_keys.file_rows(path)))
     return prepared
+
+
+def symbol_chunks(chunks: list[ChunkRow], symbols: list[Chunk]) -> list[int | None]:
+    """Per symbol, the index of its own chunk, else of the first chunk whose lines enclose it
+    (a method of a class chunked whole), else None."""
+    by_span: dict[tuple[int | None, int | None, str | None], int] = {}
+    for position, chunk in enumerate(chunks):
+        by_span[(chunk.start_line, chunk.end_line, chunk.symbol)] = position
+    found: list[int | None] = []
+    for sym in symbols:
+        index: int | None = by_span.get((sym.start_line, sym.end_line, sym.symbol))
+        if index is None:
+            for (start, end, _), candidate in by_span.items():
+                if start is not None and end is not None:
+                    if start <= sym.start_line <= sym.end_line <= end:
+                        index = candidate
+                        break
+        found.append(index)
+    return found
 
 
 def chunk_row(
@@ -138,7 +176,7 @@ def chunk_row(
         end,
         content_hash(f"{title}\n{text}"),
         f"{title} {expand(title)}",
-        f"{text}\n{expand(text)}\n{search_extra}",
+        f"{expand(text)}\n{search_extra}",
     )
 
 
@@ -170,7 +208,7 @@ class Preparer:
         batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
         done = 0
         try:
-            with _pool(self.workers) as pool:
+            with worker_pool(self.workers) as pool:
                 pending: deque[Future[list[PreparedFile]]] = deque()
                 ahead = iter(batches)
                 for batch in ahead:
@@ -215,6 +253,8 @@ def _die_with_parent(parent: int) -> None:
             pass
     if os.getppid() != parent:
         os._exit(0)
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -224,13 +264,15 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="kenning-prepare-watchdog", daemon=True).start()
 
 
-def _pool(workers: int) -> Executor:
+def worker_pool(workers: int) -> Executor:
+    """Worker processes for an index run's pure work (preparing files, linking memories)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # fork where there is one: the children only run `prepare_file` (pure Python and
-    # tree-sitter; no printing, no database, no model), and spawn or forkserver would re-run the
-    # caller's main script in every worker, which hangs any script without a __main__ guard.
+    # tree-sitter) or link memories over a read-only connection of their own (never the
+    # parent's); no printing, no model. spawn or forkserver would re-run the caller's main
+    # script in every worker, which hangs any script without a __main__ guard.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return ProcessPoolExecutor(
