@@ -9,6 +9,7 @@ downstream (search, packets, MCP, the model) can see them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 SECRET_FILE_NAMES = frozenset(
     {
@@ -92,6 +93,43 @@ def is_secret_file(path: str) -> bool:
     return name.startswith(".env.") and not name.endswith((".example", ".sample", ".template"))
 
 
+# Every assigned secret ends in `= "value"` / `: 'value'`: a scan for that tail (one character
+# class to look for) finds the few places where the keyword pattern can match, and the pattern
+# runs only on the stretch before each (3x faster than scanning the whole text with it).
+_ASSIGNED_TAIL = re.compile(r"""[:=]\s*(["'])[^"'\s]{8,}\1""")
+# How far before its `=` a keyword can start, beyond the spaces: the longest keyword
+# (`client_secret`, 13 characters) and its closing quote, with room to spare.
+_KEYWORD_REACH = 18
+
+
+def _sub_assigned(
+    pattern: re.Pattern[str], replace: Callable[[re.Match[str]], str], text: str
+) -> str:
+    """`pattern.sub(replace, text)`, with the pattern tried only where an assignment's tail is.
+
+    A match's tail is always an `_ASSIGNED_TAIL` match ending where the match ends, so trying
+    the pattern on the stretch that ends each tail (from the start of its possible keyword)
+    finds the same matches, in the same order, as the full scan (a property test checks it).
+    """
+    parts: list[str] = []
+    done = 0  # the text before this is settled
+    pos = 0
+    while (tail := _ASSIGNED_TAIL.search(text, pos)) is not None:
+        start = tail.start()
+        while start > done and text[start - 1].isspace():
+            start -= 1
+        found = pattern.search(text, max(done, start - _KEYWORD_REACH), tail.end())
+        if found is None:
+            pos = tail.start() + 1  # a tail may start inside this one's value
+            continue
+        parts += [text[done : found.start()], replace(found)]
+        done = pos = found.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
 def redact(text: str) -> tuple[str, int]:
     """`text` with credential-looking spans replaced, and how many were replaced."""
     count = 0
@@ -115,7 +153,7 @@ def redact(text: str) -> tuple[str, int]:
             folded = text.casefold()  # the pattern is case-insensitive (ſ→s, K→k included)
             if not any(n in folded for n in _ASSIGNED_NEEDLES):
                 continue
-            text = pattern.sub(assigned, text)
+            text = _sub_assigned(pattern, assigned, text)
         else:
             text, n = pattern.subn(f"[REDACTED:{kind}]", text)
             count += n

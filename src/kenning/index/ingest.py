@@ -294,7 +294,8 @@ class Indexer:
                 self._deferred = []
             elif structure_changed:
                 # Files came or went: the imports that may point at them, and the files written.
-                self._relink_imports(near=[*added, *plan.delete])
+                linked = self._relink_imports(near=[*added, *plan.delete])
+                self._deferred = [d for d in self._deferred if d[0] not in linked]
             if self._deferred:
                 self._link_deferred(self._repo_paths())
             if stats.changed or interrupted:
@@ -841,11 +842,13 @@ class Indexer:
                 self._link_imports_of(doc_id, path, imports, language, modules, files)
         self._deferred = []
 
-    def _relink_imports(self, near: Sequence[str] | None = None) -> None:
+    def _relink_imports(self, near: Sequence[str] | None = None) -> set[int]:
         """Resolve the import edges of every file again, or (`near`: files that came or went)
         only of the files whose imports could point at one of them: an import names the module
         or file it points at, so it holds that file's stem or folder name, or it pointed at a
-        file that went. Every file again was 0.6 s at 10k files, after every new file."""
+        file that went. Every file again was 0.6 s at 10k files, after every new file.
+
+        Returns the documents linked (a deferred one among them needs no second pass)."""
         modules = self._module_map()
         files = {p for (p,) in self.db.execute("SELECT path FROM documents WHERE source='repo'")}
         query = "SELECT id, path, lang, imports FROM documents WHERE source='repo' AND imports IS NOT NULL"
@@ -868,6 +871,7 @@ class Indexer:
         with self.db:
             for doc_id, path, lang, imports in rows:
                 self._link_imports_of(doc_id, path, json.loads(imports), lang or "", modules, files)
+        return {row[0] for row in rows}
 
     def _memories_naming(self, paths: list[str]) -> set[int] | None:
         """The memory documents whose text may name a name that these files gained or lost,
