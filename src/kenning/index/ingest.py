@@ -598,11 +598,13 @@ class Indexer:
         updated: float | None = None,
         memory_json: str | None = None,
     ) -> int:
-        """The `chunks` row and its FTS row (memories and code have separate FTS tables)."""
+        """The `chunks` row and its FTS row (memories and code have separate FTS tables; the
+        code one reads its text back from `chunks`: see `schema.m011_code_fts_reads_chunks`)."""
+        memory = row.kind in MEMORY_KIND_LIST
         cur = self.db.execute(
             "INSERT INTO chunks (doc_id, kind, ref, path, title, symbol, start_line, end_line, "
-            "text, hash, status, created, updated, memory_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "text, hash, status, created, updated, memory_json, fts_title, fts_extra) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 doc_id,
                 row.kind,
@@ -618,10 +620,12 @@ class Indexer:
                 created,
                 updated,
                 memory_json,
+                None if memory else row.fts_title,
+                None if memory else row.fts_extra,
             ),
         )
         chunk_id = int(cur.lastrowid or 0)
-        table = "memory_fts" if row.kind in MEMORY_KIND_LIST else "chunks_fts"
+        table = "memory_fts" if memory else "chunks_fts"
         self.db.execute(
             f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
             (chunk_id, row.fts_title, row.fts_body),

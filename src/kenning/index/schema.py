@@ -273,6 +273,36 @@ def m010_vector_ids(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS vectors_chunk ON vectors(chunk_id)")
 
 
+_FTS_TOKENIZER = "tokenize = 'porter unicode61 remove_diacritics 2'"
+
+
+@migration
+def m011_code_fts_reads_chunks(db: sqlite3.Connection) -> None:
+    """The code FTS table reads its text from `chunks` (external content) instead of keeping
+    its own copy of every chunk: at 10k files that copy was 156 of the index's 605 MB, and
+    every run wrote it again. A chunk's FTS title and what its body adds to its text (split
+    identifiers, path words) are two new columns; the body is the text, a newline, then those.
+    Memories keep their own (small) FTS table as it is; their `fts_extra` stays NULL.
+    """
+    db.execute("ALTER TABLE chunks ADD COLUMN fts_title TEXT")
+    db.execute("ALTER TABLE chunks ADD COLUMN fts_extra TEXT")
+    db.execute(
+        "UPDATE chunks SET (fts_title, fts_extra) = (SELECT f.title, "
+        "substr(f.body, length(chunks.text) + 2) FROM chunks_fts f WHERE f.rowid = chunks.id) "
+        "WHERE id IN (SELECT rowid FROM chunks_fts)"
+    )
+    db.execute("DROP TABLE chunks_fts")
+    db.execute(
+        "CREATE VIEW chunks_fts_source AS SELECT id, fts_title AS title, "
+        "text || char(10) || fts_extra AS body FROM chunks WHERE fts_extra IS NOT NULL"
+    )
+    db.execute(
+        "CREATE VIRTUAL TABLE chunks_fts USING fts5(title, body, "
+        f"content = 'chunks_fts_source', content_rowid = 'id', {_FTS_TOKENIZER})"
+    )
+    db.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
