@@ -27,7 +27,7 @@ from kenning._fs import file_lock
 from kenning.config import Project, load_settings, setting
 from kenning.errors import MemoryFormatError
 from kenning.hygiene.staleness import write_anchors
-from kenning.index import entity_keys, instructions, mentions
+from kenning.index import entity_keys, githistory, instructions, mentions
 from kenning.index.db import CACHE_KB, get_meta, open_index, set_meta
 from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
 from kenning.index.scan import (
@@ -984,7 +984,8 @@ class Indexer:
         return bool(memories >= BULK_LINKING and memories * NAMES_PER_MEMORY > names)
 
     def _refresh_cochange(self) -> None:
-        """Edges between files changed in the same commits, from recent git history."""
+        """Edges between files changed in the same commits, and each file's recent commit
+        messages (`file_history`), from one read of recent git history."""
         if not (self.project.root / ".git").exists():
             return
         head = _git(self.project.root, "rev-parse", "HEAD")
@@ -996,22 +997,20 @@ class Indexer:
             f"-n{COCHANGE_COMMITS}",
             "--name-only",
             "--no-renames",
-            "--format=%x00",
+            f"--format={githistory.LOG_FORMAT}",
         )
-        pairs: Counter[tuple[str, str]] = Counter()
-        if log:
-            for commit in log.split("\x00"):
-                files = sorted({f for f in commit.split("\n") if f.strip()})
-                if 2 <= len(files) <= COCHANGE_MAX_FILES:
-                    for i, a in enumerate(files):
-                        for b in files[i + 1 :]:
-                            pairs[(a, b)] += 1
+        commits = githistory.parse_log(log or "")
+        pairs = githistory.cochange_pairs(commits, COCHANGE_MAX_FILES)
+        histories = githistory.file_histories(
+            commits, self._repo_paths(), max_files=COCHANGE_MAX_FILES
+        )
         with self.db:
             self.db.execute("DELETE FROM edges WHERE kind = 'cochange'")
             self.db.executemany(
                 "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'cochange', ?, NULL)",
                 [(f"file:{a}", f"file:{b}", float(n)) for (a, b), n in pairs.items()],
             )
+            githistory.write_histories(self.db, histories)
             set_meta(self.db, "cochange_head", head.strip())
 
     def _refresh_staleness(self) -> None:
@@ -1193,6 +1192,7 @@ def _git(root: Path, *args: str) -> str | None:
             ["git", "-C", str(root), *args],
             capture_output=True,
             text=True,
+            errors="replace",  # a commit message need not be UTF-8
             timeout=30,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"},
         )

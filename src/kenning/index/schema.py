@@ -303,6 +303,17 @@ def m011_code_fts_reads_chunks(db: sqlite3.Connection) -> None:
     db.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('rebuild')")
 
 
+@migration
+def m012_file_history(db: sqlite3.Connection) -> None:
+    """Each file's recent commit messages, searchable (see `kenning.index.githistory`): the
+    file ranking's history signal. The co-change head is forgotten so that the next index run
+    reads the log again and fills the table (an index is otherwise not rebuilt for it)."""
+    db.execute(
+        f"CREATE VIRTUAL TABLE file_history USING fts5(path UNINDEXED, body, {_FTS_TOKENIZER})"
+    )
+    db.execute("DELETE FROM meta WHERE key = 'cochange_head'")
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
