@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kenning.engine.filerank import (
+    FileWeights,
     RankedFile,
     core_name,
     is_test_path,
@@ -19,6 +20,7 @@ from kenning.engine.filerank import (
     spread_over_files,
     stem,
 )
+from kenning.index.terms import query_terms
 from kenning.workspace import Workspace
 
 FILES = {
@@ -218,3 +220,24 @@ def test_spread_halves_each_further_chunk_of_a_file() -> None:
         ("b.py", 0.4),
         ("a.py", 0.2),
     ]
+
+
+def test_a_file_whose_past_commits_read_like_the_request_ranks_first(shop: Workspace) -> None:
+    root = shop.project.root
+    for n, message in enumerate(("Courier surcharge for Saturday deliveries", "Saturday fix")):
+        with (root / "shop" / "shipping.py").open("a") as f:
+            f.write(f"\n# change {n}\n")
+        _commit(root, message)
+    shop.index(embed=False)
+    # No file's code or path says "courier" or "Saturday": only shipping.py's history does.
+    request = "The Saturday courier surcharge is charged twice"
+    ranked = _ranked(shop, request)
+    assert ranked[0].path == "shop/shipping.py"
+    assert ranked[0].signals["history"] > 0 and "past commit" in ranked[0].why()
+    assert all("history" not in f.signals for f in ranked[1:] if f.path != "shop/shipping.py")
+    # Without the history signal nothing ties the request to shipping.py.
+    ranker = shop.engine.retriever.files
+    terms = query_terms(request)
+    alone = ranker.rank(terms, [], [], request=request, weights=FileWeights(history=0.0))
+    assert "shop/shipping.py" not in [f.path for f in alone]
+    assert ranker.rank(terms, [], [], request=request)[0].path == "shop/shipping.py"

@@ -12,13 +12,17 @@ repeat a word. `FileRanker.rank` turns the chunk rankers' pools into a file rank
    request names that a file *defines* (`edit`, `ParamType`, `isolated_filesystem` → the files
    with a function or class of that name) count by how few files define them, code-like names
    (in backticks, snake_case, CamelCase, dotted) twice as much as plain words.
-3. **Neighbours.** The best few files lend part of their score along `import` and `cochange`
+3. **History.** Each file's recent commit messages (`kenning.index.githistory`) are searched
+   with the request (BM25, scaled by the best file): a request that reads like earlier changes
+   to a file is evidence for it ("the flaky retry again" → the files whose commits said retry).
+4. **Neighbours.** The best few files lend part of their score along `import` and `cochange`
    edges (one step of a random walk: each edge by its share of the file's edge weight), and to
    their test or source counterpart (`_client.py` ↔ `test_client.py`).
 
 Invariants: reads only; per request, the SQL is a handful of indexed look-ups bounded by the
-pools' sizes and the `neighbours_of` files (the path-word table is built once per index
-generation). Scores are in [0, 1]-ish units, relative to the request's best file.
+pools' sizes and the `neighbours_of` files, and one FTS query over the per-file histories (the
+path-word table is built once per index generation). Scores are in [0, 1]-ish units, relative
+to the request's best file.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from kenning.index.db import get_meta
-from kenning.index.terms import STOP_WORDS, split_identifier
+from kenning.index.terms import STOP_WORDS, fts_query, split_identifier
 
 _PATH_WORD = re.compile(r"[A-Za-z0-9]+")
 _TEST_PATH = re.compile(
@@ -48,6 +52,8 @@ _MAX_DEFINERS = 5
 # A module name with more test (or source) counterparts than this (`__init__`, `utils` across a
 # monorepo) pairs with none: the pair would be a guess, and checking each cost ~1 ms a request.
 _MAX_PAIRS = 10
+# How many files the history signal reads (the best matches of the request in commit messages).
+_HISTORY_FILES = 30
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 
@@ -62,6 +68,7 @@ class FileWeights:
     defines: float = 0.5
     neighbour: float = 0.35
     pair: float = 0.3
+    history: float = 0.3
     decay: float = 0.5
     neighbours_of: int = 5
 
@@ -89,6 +96,7 @@ _WHY = {
     "defines": "it defines what the request names",
     "neighbour": "changes together with / imports the top files",
     "pair": "test or source of a top file",
+    "history": "its past commit messages match the request",
 }
 _SHORT_WHY = {
     "lexical": "matches the request",
@@ -97,6 +105,7 @@ _SHORT_WHY = {
     "defines": "defines a name in the request",
     "neighbour": "changes with the top files",
     "pair": "test/source of a top file",
+    "history": "its past commits match",
 }
 
 
@@ -287,6 +296,9 @@ class FileRanker:
             get(path).signals["name"] = weights.name * value
         for path, value in self._definers(request_identifiers(request)).items():
             get(path).signals["defines"] = weights.defines * value
+        if weights.history > 0:
+            for path, value in self._history(terms).items():
+                get(path).signals["history"] = weights.history * value
         for ranked in files.values():
             ranked.score = sum(ranked.signals.values())
         self._spread(files, weights, suffixes)
@@ -379,6 +391,24 @@ class FileRanker:
             scores[path] += names[name] * math.log(1 + self._files / spread[name])
         top = max(scores.values())
         return {path: value / top for path, value in scores.items()}
+
+    def _history(self, terms: Sequence[str]) -> dict[str, float]:
+        """Files whose recent commit messages match the request's terms (BM25 over each file's
+        `file_history` row), scaled by the best file, in [0, 1]. Empty without git history."""
+        expr = fts_query(list(terms))
+        if not expr or not self._files:
+            return {}
+        try:
+            rows = self.db.execute(
+                "SELECT path, bm25(file_history) AS s FROM file_history "
+                "WHERE file_history MATCH ? ORDER BY s LIMIT ?",
+                (expr, _HISTORY_FILES),
+            ).fetchall()
+        except sqlite3.OperationalError:  # an index without the table (a reader of an old one)
+            return {}
+        scores = {str(path): -float(s) for path, s in rows if path in self._words_of}
+        top = max(scores.values(), default=0.0)
+        return {path: v / top for path, v in scores.items() if v > 0} if top > 0 else {}
 
     def _spread(
         self, files: dict[str, RankedFile], weights: FileWeights, suffixes: tuple[str, ...]
