@@ -7,6 +7,7 @@ own integrity check against the content) through edits and deletions.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from kenning.index.prepare import chunk_row
@@ -30,13 +31,8 @@ def _search(db: sqlite3.Connection, query: str) -> list[tuple[int, float]]:
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-def _index_before_m011() -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:")
-    for name, func in MIGRATIONS:
-        if name >= "m011":
-            break
-        with db:
-            func(db)
+def _index_before_m011(index_before: Callable[[str], sqlite3.Connection]) -> sqlite3.Connection:
+    db = index_before("m011")
     with db:
         db.execute(
             "INSERT INTO documents (id, path, source, mtime, size, hash) "
@@ -66,8 +62,10 @@ def _index_before_m011() -> sqlite3.Connection:
     return db
 
 
-def test_an_old_index_migrates_with_the_same_answers() -> None:
-    db = _index_before_m011()
+def test_an_old_index_migrates_with_the_same_answers(
+    index_before: Callable[[str], sqlite3.Connection],
+) -> None:
+    db = _index_before_m011(index_before)
     before = {q: _search(db, q) for q in QUERIES}
     assert all(before.values())
     migration = dict(MIGRATIONS)["m011_code_fts_reads_chunks"]

@@ -4,20 +4,15 @@ and both ways leave the same columns, rows and indexes."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
-from kenning.index.schema import MIGRATIONS, drop_chunk_tokens
+from kenning.index.schema import drop_chunk_tokens
 
 
-def _index_before_m009() -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:")
-    db.execute("PRAGMA foreign_keys=ON")
-    for name, func in MIGRATIONS:
-        if name >= "m009":
-            break
-        with db:
-            func(db)
+def _index_before_m009(index_before: Callable[[str], sqlite3.Connection]) -> sqlite3.Connection:
+    db = index_before("m009")
     with db:
         db.execute(
             "INSERT INTO documents (id, path, source, mtime, size, hash) "
@@ -40,8 +35,10 @@ def _shape(db: sqlite3.Connection) -> tuple[object, ...]:
 
 
 @pytest.mark.skipif(sqlite3.sqlite_version_info < (3, 35, 0), reason="no DROP COLUMN here")
-def test_the_copy_leaves_what_drop_column_leaves() -> None:
-    native, copied = _index_before_m009(), _index_before_m009()
+def test_the_copy_leaves_what_drop_column_leaves(
+    index_before: Callable[[str], sqlite3.Connection],
+) -> None:
+    native, copied = _index_before_m009(index_before), _index_before_m009(index_before)
     with native:
         drop_chunk_tokens(native, native=True)
     with copied:
