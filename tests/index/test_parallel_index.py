@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,23 @@ def test_workers_yield_the_cpu_to_the_writer() -> None:
     with worker_pool(2) as pool:
         seen = set(pool.map(_niceness, range(4)))
     assert seen == {min(os.nice(0) + WORKER_NICENESS, 19)}
+
+
+def test_memories_are_linked_on_workers_only_when_no_other_thread_could_read() -> None:
+    """A server indexes while other threads read the index: its children could inherit their
+    SQLite lock bookkeeping, so it links in-process; a one-shot run may fork."""
+    alone = threading.active_count() == 1  # other tests may have left threads behind
+    assert mentions.may_fork_readers() == alone
+    seen: list[bool] = []
+    worker = threading.Thread(target=lambda: seen.append(mentions.may_fork_readers()))
+    worker.start()
+    worker.join()
+    assert seen == [False]
+    stop = threading.Event()
+    reader = threading.Thread(target=stop.wait, daemon=True)  # another thread, alive
+    reader.start()
+    try:
+        assert not mentions.may_fork_readers()
+    finally:
+        stop.set()
+        reader.join()

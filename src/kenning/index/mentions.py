@@ -9,13 +9,13 @@ as linking in-process (a test compares the two).
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import sqlite3
-
     from kenning.engine.link import EntityTable, Mention
 
 # A name defined in more places than this (`run`, `parse`, `timeout`) says nothing about which
@@ -75,7 +75,7 @@ def link_memories(
     processes reading the committed index; a worker that dies costs nothing but time (what it
     had not answered is linked here instead).
     """
-    if db_path is None or workers <= 1 or len(memories) < PARALLEL_FROM:
+    if db_path is None or workers <= 1 or len(memories) < PARALLEL_FROM or not may_fork_readers():
         table = open_table(db, in_memory)
         for doc_id, ref, title, text in memories:
             yield doc_id, ref, targets_of(ref, title, text, table)
@@ -93,11 +93,26 @@ def link_memories(
             ):
                 yield from results
                 done += 1
-    except BrokenExecutor:
+    except (BrokenExecutor, sqlite3.Error, OSError):  # a worker died or could not read
         table = open_table(db, in_memory)
         for batch in batches[done:]:
             for doc_id, ref, title, text in batch:
                 yield doc_id, ref, targets_of(ref, title, text, table)
+
+
+def may_fork_readers() -> bool:
+    """Whether worker processes forked now may open the index themselves: only when no other
+    thread could be using it (a one-shot `kenning index` or benchmark), never in a server.
+
+    SQLite keeps its file-lock bookkeeping per process, and a forked child inherits it: had
+    another thread's connection been inside a read transaction at the fork, the child would
+    believe that read lock its own and read without holding it. The one other thread allowed
+    is the progress bar's refresh thread, which never touches the index.
+    """
+    main = threading.main_thread()
+    if threading.current_thread() is not main:
+        return False
+    return all(t is main or type(t).__module__.startswith("rich.") for t in threading.enumerate())
 
 
 # A worker's connection and table, kept for the batches of one pass (the pool ends with it).
