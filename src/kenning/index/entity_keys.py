@@ -26,7 +26,11 @@ BAG = "\x1f"
 DERIVED = 1
 BAG_ROW = 2
 
+# Stems of files that stand for their folder (`jobs/__init__.py` is "the jobs module").
 _INDEX_STEMS = frozenset(("__init__", "index", "main", "mod", "lib", "app"))
+# Of those, the stems too generic to be a file's own name; `app` is also what people call
+# `app.py` ("the app module"), so it stays one.
+_NAMELESS_STEMS = _INDEX_STEMS - {"app"}
 _CODE_EXTS = frozenset(("py", "pyi", "js", "ts", "go", "rs", "java"))
 _KEY_WORDS = re.compile(r"[\s/._-]+")
 FUZZY_MIN = 5
@@ -87,8 +91,6 @@ def alias_variant(norm: str) -> str | None:
 
 
 Row = tuple[str, str, str, str]  # (norm, name, node, type)
-
-_NAMELESS_STEMS = frozenset(("__init__", "index", "main", "mod", "lib"))
 
 
 def file_rows(path: str) -> list[Row]:
