@@ -357,6 +357,41 @@ class WriteHooks(Protocol):
 DUPLICATE_POLICIES = ("refuse", "merge", "keep")
 
 
+def read_memory_file(path: Path, personal: bool = False) -> Memory:
+    """Parse one memory file, with no cache (an index run's worker processes read each once).
+
+    Raises:
+        MemoryFormatError: unreadable, too large, not UTF-8 (text or name), or bad
+            front-matter.
+    """
+    return _parse_file(path, personal, _checked_stat(path))
+
+
+def _checked_stat(path: Path) -> os.stat_result:
+    shown = valid_unicode(str(path))
+    if shown != str(path):  # the index and every reply hold paths as UTF-8 text
+        raise MemoryFormatError(shown, "the file name is not UTF-8; rename the file")
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise MemoryFormatError(path, f"cannot read ({exc.strerror})") from None
+    if stat.st_size > MAX_FILE_BYTES:
+        raise MemoryFormatError(path, f"{stat.st_size:,} bytes is too large for a memory")
+    return stat
+
+
+def _parse_file(path: Path, personal: bool, stat: os.stat_result) -> Memory:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MemoryFormatError(path, f"cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MemoryFormatError(path, "not UTF-8 text") from None
+    return parse_memory(text, path, personal=personal, mtime=stat.st_mtime)
+
+
 class MemoryStore:
     """Reads and writes the project's and the user's memory files.
 
@@ -416,33 +451,20 @@ class MemoryStore:
                 yield kind_dir, names, personal
 
     def read(self, path: Path, personal: bool = False) -> Memory:
-        """Parse one file.
+        """Parse one file (see `read_memory_file`).
 
         Raises:
             MemoryFormatError: unreadable, too large, not UTF-8 (text or name), or bad
                 front-matter.
         """
-        shown = valid_unicode(str(path))
-        if shown != str(path):  # the index and every reply hold paths as UTF-8 text
-            raise MemoryFormatError(shown, "the file name is not UTF-8; rename the file")
-        try:
-            stat = path.stat()
-            if stat.st_size > MAX_FILE_BYTES:
-                raise MemoryFormatError(path, f"{stat.st_size:,} bytes is too large for a memory")
-            # A long-lived store (the MCP server) re-reads thousands of unchanged files on every
-            # duplicate check; an unchanged (mtime_ns, size, inode) needs no second parse.
-            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino, personal)
-            cached = self._parsed.get(path)
-            if cached is not None and cached[0] == key:
-                return cached[1]
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise MemoryFormatError(path, f"cannot read ({exc.strerror})") from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise MemoryFormatError(path, "not UTF-8 text") from None
-        memory = parse_memory(text, path, personal=personal, mtime=stat.st_mtime)
+        stat = _checked_stat(path)
+        # A long-lived store (the MCP server) re-reads thousands of unchanged files on every
+        # duplicate check; an unchanged (mtime_ns, size, inode) needs no second parse.
+        key = (stat.st_mtime_ns, stat.st_size, stat.st_ino, personal)
+        cached = self._parsed.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        memory = _parse_file(path, personal, stat)
         if len(self._parsed) > 50_000:
             self._parsed.clear()
         self._parsed[path] = (key, memory)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kenning.index import mentions
+from kenning.index import memory_rows, mentions
 from kenning.index.prepare import PARALLEL_FROM, WORKER_NICENESS, worker_pool
 from kenning.workspace import Workspace
 
@@ -38,7 +38,9 @@ def _repo(root: Path, files: int) -> None:
 
 def _rows(root: Path) -> tuple[list[tuple[object, ...]], ...]:
     db = sqlite3.connect(root / ".kenning" / "index" / "kenning.sqlite3")
-    chunks = db.execute("SELECT kind, ref, title, text, hash FROM chunks ORDER BY ref").fetchall()
+    chunks = db.execute(
+        "SELECT kind, ref, title, text, hash, status, memory_json FROM chunks ORDER BY ref"
+    ).fetchall()
     fts = db.execute(
         "SELECT c.ref, f.title, f.body FROM chunks_fts f JOIN chunks c ON c.id = f.rowid "
         "ORDER BY c.ref"
@@ -53,8 +55,14 @@ def _rows(root: Path) -> tuple[list[tuple[object, ...]], ...]:
         "JOIN documents d ON d.id = e.doc_id ORDER BY 1, 2, 3, 4, 5, 6"
     ).fetchall()
     words = db.execute("SELECT word FROM entity_words ORDER BY 1").fetchall()
+    anchors = db.execute(
+        "SELECT memory_id, path, symbol, origin FROM anchors ORDER BY 1, 2, 3, 4"
+    ).fetchall()
+    memory_docs = db.execute(
+        "SELECT path, hash, personal FROM documents WHERE source = 'memory' ORDER BY 1"
+    ).fetchall()
     db.close()
-    return chunks, fts, symbols, edges, names, words
+    return chunks, fts, symbols, edges, names, words, anchors, memory_docs
 
 
 def test_workers_write_the_same_index_as_one_process(
@@ -64,6 +72,8 @@ def test_workers_write_the_same_index_as_one_process(
     # Memories are linked on the workers from this many (1000 by default: too slow a test).
     monkeypatch.setattr(mentions, "PARALLEL_FROM", 5)
     monkeypatch.setattr(mentions, "BATCH", 3)
+    # Memory files are parsed on the workers from this many (200 by default).
+    monkeypatch.setattr(memory_rows, "PARALLEL_FROM", 5)
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     for root, workers in ((serial, 1), (parallel, 2)):
         _repo(root, files)
@@ -73,17 +83,22 @@ def test_workers_write_the_same_index_as_one_process(
         if root == serial:
             for n in range(12):
                 ws.store.add(f"helper_{n * 7} stays pure; see pkg/mod{n % 7}/file_{n}.py", "rule")
+            broken = root / ".kenning" / "memories" / "rule" / "broken.md"
+            broken.write_text("---\ntitle: [unclosed\n---\nA rule with bad front-matter.\n")
         else:  # the same memories, ids included
             shutil.copytree(serial / ".kenning" / "memories", root / ".kenning" / "memories")
         stats = ws.index(embed=False)
         assert stats.files_indexed == files + 3  # the .py files, notes.md and AGENTS.md
         assert stats.skipped["binary"] == 1
+        assert stats.memories_indexed == 12
+        assert len(stats.problems) == 1 and "broken.md" in stats.problems[0]
         ws.close()
     serial_rows, parallel_rows = _rows(serial), _rows(parallel)
     assert serial_rows == parallel_rows
     mention_edges = [e for e in parallel_rows[3] if e[2] == "mention"]
     assert len({src for src, _, _ in mention_edges}) == 12
     assert ("file:pkg/mod3/file_3.py") in {dst for _, dst, _ in mention_edges}
+    assert len({memory_id for memory_id, *_ in parallel_rows[6]}) == 12  # each names a file
     # Each symbol points at the chunk that holds it: a short class's methods at the class, a
     # long class's methods at their own chunks.
     chunk_of = {(path, name): ref for path, name, _, ref in parallel_rows[2]}

@@ -130,11 +130,14 @@ def anchor_rows(memory: Memory) -> list[AnchorRow]:
     return list(rows.values())
 
 
-def write_anchors(db: sqlite3.Connection, doc_id: int, memory: Memory) -> None:
-    """Store `memory`'s anchors and its anchor graph edges (call inside the index transaction)."""
+def write_anchors(
+    db: sqlite3.Connection, doc_id: int, memory: Memory, rows: Sequence[AnchorRow] | None = None
+) -> None:
+    """Store `memory`'s anchors and its anchor graph edges (call inside the index transaction).
+    `rows`: its `anchor_rows`, when already read (by an index run's worker)."""
     if not memory.active:
         return
-    rows = anchor_rows(memory)
+    rows = anchor_rows(memory) if rows is None else rows
     db.executemany(
         "INSERT INTO anchors (memory_id, doc_id, path, symbol, fp, origin, base, created) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

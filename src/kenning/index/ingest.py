@@ -25,11 +25,11 @@ from pathlib import Path, PurePosixPath
 
 from kenning._fs import file_lock
 from kenning.config import Project, load_settings, setting
-from kenning.errors import MemoryFormatError
 from kenning.hygiene.staleness import write_anchors
 from kenning.index import entity_keys, githistory, instructions, mentions
 from kenning.index.db import CACHE_KB, get_meta, open_index, set_meta
-from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row
+from kenning.index.memory_rows import MemoryJob, PreparedMemory, prepare_memories
+from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row, default_workers
 from kenning.index.scan import (
     DEFAULT_MAX_BYTES,
     IGNORE_FILES,
@@ -39,8 +39,7 @@ from kenning.index.scan import (
     scan_paths,
 )
 from kenning.index.schema import MEMORY_KIND_LIST
-from kenning.memory import Memory, MemoryStore, content_hash
-from kenning.secrets import redact
+from kenning.memory import MemoryStore
 
 Progress = Callable[[str, int, int], None]
 COCHANGE_COMMITS = 400
@@ -701,33 +700,39 @@ class Indexer:
         """Index new or changed memory files; returns the doc ids written."""
         known = self._indexed_paths("memory")
         seen: set[str] = set()
-        written: set[int] = set()
+        todo: list[tuple[FileEntry, DocRow | None]] = []
+        jobs: list[MemoryJob] = []
         bases = memory_path_bases(self.project)
+        for folder, names, personal in self.store.listing():
+            # One folder, one prefix: "x" stands for every file name in it.
+            prefix = memory_doc_path(Path(folder) / "x", self.project, bases)[:-1]
+            for name in names:
+                doc_path = prefix + name
+                seen.add(doc_path)
+                file = os.path.join(folder, name)
+                try:
+                    info = os.stat(file)
+                except OSError:
+                    continue
+                row = known.get(doc_path)
+                if (
+                    row is not None
+                    and row.size == info.st_size
+                    and abs(row.mtime - info.st_mtime) < 1e-6
+                ):
+                    continue
+                todo.append((FileEntry(doc_path, info.st_size, info.st_mtime), row))
+                jobs.append((file, personal, doc_path))
+        workers = default_workers() if self.workers is None else max(1, self.workers)
+        written: set[int] = set()
         with _Batch(self.db) as batch:
-            for folder, names, personal in self.store.listing():
-                # One folder, one prefix: "x" stands for every file name in it.
-                prefix = memory_doc_path(Path(folder) / "x", self.project, bases)[:-1]
-                for name in names:
-                    doc_path = prefix + name
-                    seen.add(doc_path)
-                    try:
-                        info = os.stat(os.path.join(folder, name))
-                    except OSError:
-                        continue
-                    row = known.get(doc_path)
-                    if (
-                        row is not None
-                        and row.size == info.st_size
-                        and abs(row.mtime - info.st_mtime) < 1e-6
-                    ):
-                        continue
-                    entry = FileEntry(doc_path, info.st_size, info.st_mtime)
-                    file = Path(folder) / name
-                    doc_id = self._index_memory_file(file, personal, entry, row, stats)
-                    if doc_id is not None:
-                        written.add(doc_id)
-                        stats.memories_indexed += 1
-                    batch.tick()
+            # Parsed on the workers when there are many (a first run, a pulled store).
+            for (entry, row), prepared in zip(todo, prepare_memories(jobs, workers), strict=True):
+                doc_id = self._index_memory_file(prepared, entry, row, stats)
+                if doc_id is not None:
+                    written.add(doc_id)
+                    stats.memories_indexed += 1
+                batch.tick()
             for gone in sorted(set(known) - seen):
                 self._delete_doc(gone)
                 stats.memories_deleted += 1
@@ -735,17 +740,20 @@ class Indexer:
         return written
 
     def _index_memory_file(
-        self, file: Path, personal: bool, entry: FileEntry, row: DocRow | None, stats: IndexStats
+        self,
+        prepared: PreparedMemory | str,
+        entry: FileEntry,
+        row: DocRow | None,
+        stats: IndexStats,
     ) -> int | None:
-        """Replace one memory file's rows; None when it cannot be read or its id is taken."""
-        try:
-            memory = self.store.read(file, personal)
-        except MemoryFormatError as exc:
-            stats.problems.append(str(exc))
+        """Replace one memory file's rows; None when it cannot be read or its id is taken.
+        `prepared` is its rows, or why it could not be read."""
+        if isinstance(prepared, str):
+            stats.problems.append(prepared)
             if row is not None:
                 self._delete_doc(entry.path)
             return None
-        digest = content_hash(memory.text + memory.status + json.dumps(memory.to_dict()["scope"]))
+        memory = prepared.memory
         self._delete_doc(entry.path)
         clash = self.db.execute(
             "SELECT path FROM chunks WHERE ref = ? AND kind NOT IN ('file','symbol','doc')",
@@ -753,53 +761,34 @@ class Indexer:
         ).fetchone()
         if clash is not None:
             stats.problems.append(
-                f"{file}: duplicate id {memory.id!r} (also in {clash[0]}); skipped"
+                f"{memory.path}: duplicate id {memory.id!r} (also in {clash[0]}); skipped"
             )
             return None
-        doc_id = self._insert_doc(entry.path, "memory", "memory", entry, digest, personal=personal)
-        self._write_memory(doc_id, entry.path, memory)
+        doc_id = self._insert_doc(
+            entry.path, "memory", "memory", entry, prepared.digest, personal=memory.personal
+        )
+        self._write_memory(doc_id, entry.path, prepared)
         return doc_id
 
-    def _write_memory(self, doc_id: int, doc_path: str, memory: Memory) -> None:
-        text, _ = redact(memory.body)
-        memory_json = json.dumps(
-            {
-                "scope": list(memory.scope),
-                "aliases": list(memory.aliases),
-                "tags": list(memory.tags),
-                "supersedes": memory.supersedes,
-                "source": memory.source,
-                "personal": memory.personal,
-                "file": doc_path,
-                "extra": {k: str(v) for k, v in memory.extra.items()},
-            }
-        )
-        extra = " ".join([*memory.aliases, *memory.tags, *memory.scope])
+    def _write_memory(self, doc_id: int, doc_path: str, prepared: PreparedMemory) -> None:
+        memory = prepared.memory
         self._insert_chunk(
             doc_id,
-            chunk_row(memory.kind, memory.title, text, search_extra=extra),
+            prepared.chunk,
             ref=memory.id,
             path=doc_path,
             status=memory.status,
             created=memory.created.timestamp(),
             updated=memory.updated.timestamp(),
-            memory_json=memory_json,
+            memory_json=prepared.memory_json,
         )
-        node = f"mem:{memory.id}"
-        names: list[entity_keys.Row] = []
-        if memory.kind in ("person", "term"):
-            for name in (memory.title, *memory.aliases):
-                norm = " ".join(name.lower().split())
-                if norm:
-                    names.append((norm, name, node, memory.kind))
-        names += [(tag.lower(), tag, node, "tag") for tag in memory.tags]
-        self._insert_entities(doc_id, names)
+        self._insert_entities(doc_id, prepared.names)
         if memory.supersedes:
             self.db.execute(
                 "INSERT INTO edges (src, dst, kind, weight, doc_id) VALUES (?, ?, 'supersedes', 1.0, ?)",
-                (node, f"mem:{memory.supersedes}", doc_id),
+                (f"mem:{memory.id}", f"mem:{memory.supersedes}", doc_id),
             )
-        write_anchors(self.db, doc_id, memory)
+        write_anchors(self.db, doc_id, memory, prepared.anchors)
 
     # ---- edges ---------------------------------------------------------------------------
 

@@ -15,10 +15,11 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypeVar
 
 from kenning.index import entity_keys, instructions
 from kenning.index.chunk import Chunk, parse_file
@@ -200,31 +201,53 @@ class Preparer:
         not answered is prepared in this process instead.
         """
         todo = [(self.root, path, self.max_bytes, known) for path, known in files]
-        if self.workers <= 1 or len(todo) < PARALLEL_FROM:
-            yield from (prepare_file(*args) for args in todo)
-            return
-        from concurrent.futures import BrokenExecutor, Future
+        yield from map_in_order(_prepare_batch, todo, self.workers)
 
-        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
-        done = 0
-        try:
-            with worker_pool(self.workers) as pool:
-                pending: deque[Future[list[PreparedFile]]] = deque()
-                ahead = iter(batches)
-                for batch in ahead:
-                    pending.append(pool.submit(_prepare_batch, batch))
-                    if len(pending) >= self.workers * 4:
-                        break
-                while pending:
-                    results = pending.popleft().result()
-                    nxt = next(ahead, None)
-                    if nxt is not None:
-                        pending.append(pool.submit(_prepare_batch, nxt))
-                    yield from results
-                    done += 1
-        except BrokenExecutor:
-            for batch in batches[done:]:
-                yield from _prepare_batch(batch)
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+def map_in_order(
+    run_batch: Callable[[list[J]], list[R]],
+    jobs: list[J],
+    workers: int,
+    parallel_from: int = PARALLEL_FROM,
+) -> Iterator[R]:
+    """`run_batch` over `jobs` in batches of `BATCH`, answers in the jobs' order: on worker
+    processes when there are at least `parallel_from` jobs and more than one worker, else here.
+
+    `run_batch` must be a module-level function of pure work (it runs in forked children).
+    Workers run at most a few batches ahead of the caller, so memory stays bounded however
+    large the run. A worker that dies (killed, out of memory) costs no job: what it had not
+    answered is run in this process instead.
+    """
+    batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+    if workers <= 1 or len(jobs) < parallel_from:
+        for batch in batches:
+            yield from run_batch(batch)
+        return
+    from concurrent.futures import BrokenExecutor, Future
+
+    done = 0
+    try:
+        with worker_pool(workers) as pool:
+            pending: deque[Future[list[R]]] = deque()
+            ahead = iter(batches)
+            for batch in ahead:
+                pending.append(pool.submit(run_batch, batch))
+                if len(pending) >= workers * 4:
+                    break
+            while pending:
+                results = pending.popleft().result()
+                nxt = next(ahead, None)
+                if nxt is not None:
+                    pending.append(pool.submit(run_batch, nxt))
+                yield from results
+                done += 1
+    except BrokenExecutor:
+        for batch in batches[done:]:
+            yield from run_batch(batch)
 
 
 def default_workers() -> int:
