@@ -549,8 +549,8 @@ def markdown(
             stages = stage_rows(result)
             if stages:
                 parts += [
-                    "Brief stages (ms, wall, from each packet's timings; `retrieve.*` time the "
-                    "second of the brief's two searches, over memories):",
+                    "Brief stages (ms, wall, from each packet's timings; `retrieve.memory.*` and "
+                    "`retrieve.code.*` time the brief's two searches, memories first):",
                     "",
                     _md_table(["stage", "p50", "p99"], stages),
                     "",

@@ -214,9 +214,11 @@ class BriefEngine:
         timings: dict[str, float] = {}
         t = time.perf_counter()
         # Both BM25 searches start now, on a worker, and run while the request is linked,
-        # embedded and ranked by vectors and graph (a large index only; see `prefetch`).
-        self.retriever.prefetch_lexical(request, CODE_KINDS)
+        # embedded and ranked by vectors and graph (a large index only; see `prefetch`). The
+        # memory search goes first on both sides: it is quick on the worker, and the main
+        # thread's memory ranking then runs while the worker scores the (many more) code chunks.
         self.retriever.prefetch_lexical(request, MEMORY_KINDS, active_only=not history)
+        self.retriever.prefetch_lexical(request, CODE_KINDS)
         mentions = find_mentions(request, self.entities)
         files = [f.strip().lstrip("./") for f in files if f.strip()]
         files += [f for f in parse_diff(diff).files if f not in files and f != "/dev/null"]
@@ -245,18 +247,6 @@ class BriefEngine:
         t = time.perf_counter()
         weights = Weights(graph=plan.graph_weight)
         code_quota = plan.quotas.get("code", 5) + plan.quotas.get("doc", 1)
-        code_hits = self.retriever.search(
-            request,
-            CODE_KINDS,
-            # Deep enough that the file ranking covers the excerpts' files and the listed ones.
-            k=max(8, code_quota * 3, code_quota + plan.files + 4),
-            seeds=seeds,
-            weights=weights,
-            use_dense=use_dense,
-            query_vec=query_vec,
-        )
-        ranked_files = list(self.retriever.ranked_files)
-        code_hits = self._promote_named_code(code_hits, mentions, files, request)
         memory_hits = self.retriever.search(
             request,
             MEMORY_KINDS,
@@ -267,8 +257,21 @@ class BriefEngine:
             query_vec=query_vec,
             active_only=not history,
         )
+        timings.update({f"retrieve.memory.{k}": v for k, v in self.retriever.timings.items()})
         memory_hits = self._live(memory_hits, history)
-        timings.update({f"retrieve.{k}": v for k, v in self.retriever.timings.items()})
+        code_hits = self.retriever.search(
+            request,
+            CODE_KINDS,
+            # Deep enough that the file ranking covers the excerpts' files and the listed ones.
+            k=max(8, code_quota * 3, code_quota + plan.files + 4),
+            seeds=seeds,
+            weights=weights,
+            use_dense=use_dense,
+            query_vec=query_vec,
+        )
+        timings.update({f"retrieve.code.{k}": v for k, v in self.retriever.timings.items()})
+        ranked_files = list(self.retriever.ranked_files)
+        code_hits = self._promote_named_code(code_hits, mentions, files, request)
         timings["retrieve"] = time.perf_counter() - t
         t = time.perf_counter()
         named = self._named_memories(mentions)

@@ -362,6 +362,7 @@ class Retriever:
         syms = [n[4:] for n, _ in ranked if n.startswith("sym:")]
         score_of = dict(ranked)
         want_code = any(k in CODE_KINDS for k in kinds)
+        want_memory = any(k in MEMORY_KINDS for k in kinds)
         marks = ",".join("?" * len(kinds))
         if files and want_code:
             # A file's chunks all take half its score, and only `limit` results are kept: the
@@ -382,16 +383,19 @@ class Retriever:
         if syms and want_code:
             wanted = set(syms)
             paths = sorted({node.partition("::")[0] for node in syms})
-            pm = ",".join("?" * len(paths))
+            quals = sorted({node.partition("::")[2] for node in syms})
+            pm, qm = (",".join("?" * len(names)) for names in (paths, quals))
+            # Both names filter in SQLite: by path alone, ~700 rows a search came back to
+            # Python (every symbol of the files) for the few dozen wanted.
             for path, qual, cid in self.db.execute(
                 f"SELECT path, qualname, chunk_id FROM symbols WHERE path IN ({pm}) "
-                "AND chunk_id IS NOT NULL",
-                paths,
+                f"AND qualname IN ({qm}) AND chunk_id IS NOT NULL",
+                (*paths, *quals),
             ):
                 node = f"{path}::{qual}"
                 if node in wanted:
                     out[cid] = max(out.get(cid, 0.0), score_of[f"sym:{node}"])
-        if mems:
+        if mems and want_memory:
             mm = ",".join("?" * len(mems))
             for cid, ref in self.db.execute(
                 # `+kind`: without statistics the planner would walk chunks_kind (every
