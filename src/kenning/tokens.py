@@ -10,10 +10,27 @@ cl100k-style counts, erring high, which is the safe side for a budget.
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 _PIECE = re.compile(r"[A-Za-z]+|\d+|[^\sA-Za-z\d]|\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+_LETTERS = string.ascii_letters.encode()
+_DIGITS = string.digits.encode()
+_SPACES = bytes(c for c in range(128) if chr(c).isspace())  # what `\s` matches in ASCII
+
+
+def _marking(chars: bytes, mark: bytes) -> bytes:
+    """A `bytes.translate` table: `chars` become `mark`, every other byte a space."""
+    table = bytearray(b" " * 256)
+    for c in chars:
+        table[c] = mark[0]
+    return bytes(table)
+
+
+_AS_LETTERS = _marking(_LETTERS, b"a")
+_AS_DIGITS = _marking(_DIGITS, b"0")
 
 
 @lru_cache(maxsize=16384)
@@ -24,6 +41,8 @@ def count_tokens(text: str) -> int:
     """
     if not text:
         return 0
+    if text.isascii():
+        return max(1, _count_ascii(text.encode("ascii")))
     total = 0
     for piece in _PIECE.findall(text):
         n = len(piece)
@@ -36,6 +55,22 @@ def count_tokens(text: str) -> int:
     # Non-ASCII text (CJK, accents) costs more per character than the regex sees.
     extra = len(text.encode("utf-8", "surrogatepass")) - len(text)  # bytes beyond ASCII
     return max(1, total + extra // 4)
+
+
+def _count_ascii(data: bytes) -> int:
+    """`count_tokens` of ASCII text, the same count from byte translations: a brief counts
+    ~200 KB of code, and the per-piece loop over the regex's matches was most of a packing."""
+    words = data.translate(_AS_LETTERS).split()  # the runs of letters
+    numbers = data.translate(_AS_DIGITS).split()  # the runs of digits
+    symbols = len(data.translate(None, _LETTERS + _DIGITS + _SPACES))
+    total = len(words) + len(numbers) + symbols + data.count(b"\n")
+    for word in words:
+        if len(word) > 6:
+            total += (len(word) + 3) // 4 - 1
+    for number in numbers:
+        if len(number) > 3:
+            total += (len(number) + 2) // 3 - 1
+    return total
 
 
 def truncate_to_tokens(text: str, budget: int) -> str:

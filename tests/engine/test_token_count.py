@@ -1,0 +1,63 @@
+"""The token estimate: ASCII text is counted by byte translations, and must count exactly what
+the per-piece rule (the regex path, which non-ASCII text still takes) counts."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from kenning import tokens
+from kenning.tokens import count_tokens, truncate_to_tokens
+
+SOURCES = Path(tokens.__file__).resolve().parent
+
+
+def by_pieces(text: str) -> int:
+    """The rule as the module states it: one regex piece at a time."""
+    if not text:
+        return 0
+    total = 0
+    for piece in tokens._PIECE.findall(text):
+        n = len(piece)
+        if piece[0].isalpha():
+            total += 1 if n <= 6 else (n + 3) // 4
+        elif piece[0].isdigit():
+            total += (n + 2) // 3
+        else:
+            total += 1
+    extra = len(text.encode("utf-8", "surrogatepass")) - len(text)
+    return max(1, total + extra // 4)
+
+
+def test_kenning_own_sources_count_the_same_whole_and_line_by_line() -> None:
+    texts: list[str] = []
+    for path in sorted(SOURCES.rglob("*.py"))[:60]:
+        text = path.read_text(encoding="utf-8")
+        texts += [text, *text.splitlines()]
+    assert len(texts) > 1000
+    assert [count_tokens(t) for t in texts] == [by_pieces(t) for t in texts]
+
+
+def test_random_ascii_including_control_characters_counts_the_same() -> None:
+    alphabet = "aZ09_ \t\n\r\x0b\x0c\x1c\x1f\x00\x7f{}()=.,'\"-+*/#@$%^&|~`"
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60)))
+        text += "abcdefghij" * rng.randint(0, 2) + "1234567" * rng.randint(0, 2)
+        assert count_tokens(text) == by_pieces(text), repr(text)
+
+
+def test_words_numbers_and_symbols_are_priced_as_documented() -> None:
+    assert count_tokens("") == 0
+    assert count_tokens("   ") == 1  # never below one for non-empty text
+    assert count_tokens("return value") == 2  # short words: one each
+    assert count_tokens("internationalisation") == 5  # 20 letters: one per four
+    assert count_tokens("2026") == 2 and count_tokens("123") == 1
+    assert count_tokens("a(b)\n") == 5  # symbols and the newline: one each
+    assert count_tokens("héllo") == by_pieces("héllo")  # non-ASCII keeps the regex path
+
+
+def test_truncation_still_fits_the_budget() -> None:
+    text = (SOURCES / "tokens.py").read_text(encoding="utf-8")
+    cut = truncate_to_tokens(text, 120)
+    assert cut.endswith("…") and count_tokens(cut) <= 122
