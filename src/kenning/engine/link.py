@@ -465,17 +465,21 @@ def _word_matches(
     tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(text)]
     norm = [t[2].lower().replace("’", "'").strip("'-") for t in tokens]
     fixed = [fix(w) if len(w) >= FUZZY_MIN else None for w in norm]
+    # Each word's singular once: every n-gram ending at a word (up to six) needs it.
+    single = [_singular(w) for w in norm]
+    stop = [w in STOP_WORDS for w in norm]
     grams: list[tuple[int, int, int, list[tuple[str, str]], str]] = []
     for size in range(min(table.max_words, 6), 0, -1):
         for i in range(len(tokens) - size + 1):
+            last = i + size - 1
+            if size == 1 and (len(norm[i]) < 2 or stop[i]):
+                continue
+            if stop[i] and norm[i] != "the" or stop[last]:
+                continue
             gram = norm[i : i + size]
-            if size == 1 and (len(gram[0]) < 2 or gram[0] in STOP_WORDS):
-                continue
-            if gram[0] in STOP_WORDS and gram[0] != "the" or gram[-1] in STOP_WORDS:
-                continue
             variants = [(" ".join(gram), "exact")]
-            if gram[-1] != _singular(gram[-1]):
-                variants.append((" ".join([*gram[:-1], _singular(gram[-1])]), "exact"))
+            if gram[-1] != single[last]:
+                variants.append((" ".join([*gram[:-1], single[last]]), "exact"))
             if gram[-1].endswith("'s"):
                 variants.append((" ".join([*gram[:-1], gram[-1][:-2]]), "exact"))
             if any(fixed[i : i + size]):
@@ -484,7 +488,7 @@ def _word_matches(
                 variants.append((" ".join([*corrected[:-1], _singular(corrected[-1])]), "fuzzy"))
             bag = ""
             if 2 <= size <= 4:
-                words = {_singular(w) for w in gram if w not in _FILLER}
+                words = {single[j] for j in range(i, i + size) if norm[j] not in _FILLER}
                 bag = entity_keys.bag_key(words) if len(words) >= 2 else ""
             grams.append((size, i, i + size - 1, variants, bag))
     table.prefetch([key for g in grams for key, _ in g[3]] + [g[4] for g in grams if g[4]] + norm)

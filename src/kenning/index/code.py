@@ -209,8 +209,9 @@ def parse_code(path: str, text: str, language: str) -> ParsedFile | None:
 
 
 def _mark(covered: list[bool], start: int, end: int) -> None:
-    for i in range(start, min(end, len(covered) - 1) + 1):
-        covered[i] = True
+    stop = min(end, len(covered) - 1) + 1
+    if stop > start:
+        covered[start:stop] = [True] * (stop - start)
 
 
 def _split(chunk: Chunk) -> list[Chunk]:
@@ -230,27 +231,26 @@ def _split(chunk: Chunk) -> list[Chunk]:
 
 
 def _uncovered(path: str, lines: list[str], covered: list[bool]) -> list[Chunk]:
-    """Module-level code between definitions, grouped into runs of at most 60 lines."""
+    """Module-level code between definitions, grouped into runs of at most 60 lines (blank
+    lines trimmed from each end; a run of blank lines is no chunk)."""
     chunks: list[Chunk] = []
-    run: list[int] = []
-
-    def flush() -> None:
-        if run and any(lines[i - 1].strip() for i in run):
-            while run and not lines[run[-1] - 1].strip():
-                run.pop()
-            while run and not lines[run[0] - 1].strip():
-                run.pop(0)
-            if run:
-                text = "\n".join(lines[run[0] - 1 : run[-1]])
-                chunks.append(Chunk("file", path, run[0], run[-1], text))
-        run.clear()
-
-    for i in range(1, len(lines) + 1):
-        if covered[i] or len(run) >= 60:
-            flush()
-        if not covered[i]:
-            run.append(i)
-    flush()
+    last = len(lines)
+    i = 1
+    while i <= last:
+        if covered[i]:
+            i += 1
+            continue
+        start = i
+        while i <= last and not covered[i]:
+            i += 1
+        for first in range(start, i, 60):
+            end = min(first + 59, i - 1)
+            while first <= end and not lines[first - 1].strip():
+                first += 1
+            while end >= first and not lines[end - 1].strip():
+                end -= 1
+            if first <= end:
+                chunks.append(Chunk("file", path, first, end, "\n".join(lines[first - 1 : end])))
     return chunks
 
 
