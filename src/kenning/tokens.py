@@ -43,6 +43,11 @@ def count_tokens(text: str) -> int:
         return 0
     if text.isascii():
         return max(1, _count_ascii(text.encode("ascii")))
+    # Non-ASCII text (CJK, accents) costs more per character than the pieces show.
+    extra = len(text.encode("utf-8", "surrogatepass")) - len(text)  # bytes beyond ASCII
+    if not any(c.isspace() or c.isdecimal() for c in set(text) if not c.isascii()):
+        # Every non-ASCII character is a piece of its own ("·", "…", "é", "漢"), as "?" is.
+        return max(1, _count_ascii(text.encode("ascii", "replace")) + extra // 4)
     total = 0
     for piece in _PIECE.findall(text):
         n = len(piece)
@@ -52,8 +57,6 @@ def count_tokens(text: str) -> int:
             total += (n + 2) // 3
         else:
             total += 1
-    # Non-ASCII text (CJK, accents) costs more per character than the regex sees.
-    extra = len(text.encode("utf-8", "surrogatepass")) - len(text)  # bytes beyond ASCII
     return max(1, total + extra // 4)
 
 

@@ -1,5 +1,6 @@
-"""The token estimate: ASCII text is counted by byte translations, and must count exactly what
-the per-piece rule (the regex path, which non-ASCII text still takes) counts."""
+"""The token estimate: text is counted by byte translations (non-ASCII characters standing in as
+"?"), and must count exactly what the per-piece rule (the regex path, which text with non-ASCII
+spaces or digits still takes) counts."""
 
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ def test_random_ascii_including_control_characters_counts_the_same() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60)))
         text += "abcdefghij" * rng.randint(0, 2) + "1234567" * rng.randint(0, 2)
         assert count_tokens(text) == by_pieces(text), repr(text)
+
+
+def test_random_non_ascii_text_counts_the_same() -> None:
+    # Accents, CJK, the packet's own "·" and "…", and the non-ASCII spaces and digits that the
+    # regex treats differently from a symbol (those texts take the regex path).
+    alphabet = "ab Z9_\n.(é漢·…“”\u00a0\u2028\u3000١٢²\ud800"
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        assert count_tokens(text) == by_pieces(text), repr(text)
+    packet = "- `src/a.py:1-9` · `Handler` · `def run(self) …`: named in the request “run”\n"
+    assert count_tokens(packet) == by_pieces(packet)
 
 
 def test_words_numbers_and_symbols_are_priced_as_documented() -> None:
