@@ -43,11 +43,17 @@ def count_tokens(text: str) -> int:
         return 0
     if text.isascii():
         return max(1, _count_ascii(text.encode("ascii")))
-    # Non-ASCII text (CJK, accents) costs more per character than the pieces show.
-    extra = len(text.encode("utf-8", "surrogatepass")) - len(text)  # bytes beyond ASCII
-    if not any(c.isspace() or c.isdecimal() for c in set(text) if not c.isascii()):
-        # Every non-ASCII character is a piece of its own ("·", "…", "é", "漢"), as "?" is.
-        return max(1, _count_ascii(text.encode("ascii", "replace")) + extra // 4)
+    if any(c.isspace() or c.isdecimal() for c in set(text) if not c.isascii()):
+        return count_by_pieces(text)  # non-ASCII spaces and digits: the regex's own reading
+    # Every other non-ASCII character is a piece of its own ("·", "…", "é", "漢"), as "?" is.
+    return max(1, _count_ascii(text.encode("ascii", "replace")) + _beyond_ascii(text) // 4)
+
+
+def count_by_pieces(text: str) -> int:
+    """`count_tokens` the slow way, one regex piece at a time: the rule itself, which the
+    byte path must match (and does, see tests/engine/test_token_count.py)."""
+    if not text:
+        return 0
     total = 0
     for piece in _PIECE.findall(text):
         n = len(piece)
@@ -57,7 +63,13 @@ def count_tokens(text: str) -> int:
             total += (n + 2) // 3
         else:
             total += 1
-    return max(1, total + extra // 4)
+    return max(1, total + _beyond_ascii(text) // 4)
+
+
+def _beyond_ascii(text: str) -> int:
+    """UTF-8 bytes beyond one per character: non-ASCII text (CJK, accents) costs more per
+    character than its pieces show."""
+    return len(text.encode("utf-8", "surrogatepass")) - len(text)
 
 
 def _count_ascii(data: bytes) -> int:

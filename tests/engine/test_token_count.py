@@ -8,26 +8,10 @@ import random
 from pathlib import Path
 
 from kenning import tokens
+from kenning.tokens import count_by_pieces as by_pieces
 from kenning.tokens import count_tokens, truncate_to_tokens
 
 SOURCES = Path(tokens.__file__).resolve().parent
-
-
-def by_pieces(text: str) -> int:
-    """The rule as the module states it: one regex piece at a time."""
-    if not text:
-        return 0
-    total = 0
-    for piece in tokens._PIECE.findall(text):
-        n = len(piece)
-        if piece[0].isalpha():
-            total += 1 if n <= 6 else (n + 3) // 4
-        elif piece[0].isdigit():
-            total += (n + 2) // 3
-        else:
-            total += 1
-    extra = len(text.encode("utf-8", "surrogatepass")) - len(text)
-    return max(1, total + extra // 4)
 
 
 def test_kenning_own_sources_count_the_same_whole_and_line_by_line() -> None:
