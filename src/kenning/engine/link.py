@@ -547,6 +547,8 @@ def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
 
 
 def _dedupe(entities: list[Entity]) -> list[Entity]:
+    if len(entities) < 2:  # most n-grams of a text name nothing: no dict for them
+        return list(entities)
     seen: dict[str, Entity] = {}
     for entity in entities:
         seen.setdefault(entity.node, entity)
