@@ -11,7 +11,11 @@ repeat a word. `FileRanker.rank` turns the chunk rankers' pools into a file rank
    `urls` → `_urls.py`) count by how rare the word is among the project's paths; identifiers the
    request names that a file *defines* (`edit`, `ParamType`, `isolated_filesystem` → the files
    with a function or class of that name) count by how few files define them, code-like names
-   (in backticks, snake_case, CamelCase, dotted) twice as much as plain words.
+   (in backticks, snake_case, CamelCase, dotted) twice as much as plain words. A file the
+   request names outright counts most: by file name or path (`neighbours.py`,
+   `httpx/_client.py`), or as the module of a dotted name or a code-like file name
+   (`scan.IGNORE_FILES`, `test_mention_relink`), anywhere in the request (long requests' search
+   terms stop at 32 words; their later sentences often name the files).
 3. **History.** Each file's recent commit messages (`kenning.index.githistory`) are searched
    with the request (BM25, scaled by the best file): a request that reads like earlier changes
    to a file is evidence for it ("the flaky retry again" → the files whose commits said retry).
@@ -54,6 +58,11 @@ _MAX_DEFINERS = 5
 _MAX_PAIRS = 10
 # How many files the history signal reads (the best matches of the request in commit messages).
 _HISTORY_FILES = 30
+# A token that may name a file: `path/to/_client.py`, `neighbours.py`, `scan.IGNORE_FILES`,
+# `test_mention_relink` (words, dots, slashes and dashes; edge punctuation is stripped).
+_MENTION = re.compile(r"[A-Za-z0-9-]*[._/][A-Za-z0-9_./-]*")
+# Files a dotted name's module part does not mean (`kenning.index.terms` is not `index.html`).
+_NOT_MODULES = (".md", ".rst", ".txt", ".html", ".css", ".json", ".toml", ".yaml", ".yml", ".cfg")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 
@@ -69,6 +78,7 @@ class FileWeights:
     neighbour: float = 0.35
     pair: float = 0.3
     history: float = 0.3
+    mention: float = 0.8
     decay: float = 0.5
     neighbours_of: int = 5
 
@@ -97,6 +107,7 @@ _WHY = {
     "neighbour": "changes together with / imports the top files",
     "pair": "test or source of a top file",
     "history": "its past commit messages match the request",
+    "mention": "the request names this file",
 }
 _SHORT_WHY = {
     "lexical": "matches the request",
@@ -106,6 +117,7 @@ _SHORT_WHY = {
     "neighbour": "changes with the top files",
     "pair": "test/source of a top file",
     "history": "its past commits match",
+    "mention": "the request names it",
 }
 
 
@@ -213,6 +225,9 @@ class FileRanker:
         self._by_word: dict[str, list[str]] = {}
         # Module name -> (its source files, its test files).
         self._by_core: dict[str, tuple[list[str], list[str]]] = {}
+        # File name without its suffix, lowercased (`_client`, `test_utils`) -> its paths.
+        self._by_stem: dict[str, list[str]] = {}
+        self._suffixes: set[str] = set()
         self._files = 0
         # Per path, kept across generations (a re-index rarely adds or renames files): whether
         # it is a test ("t") or source ("s") file, its module name, then its path words.
@@ -230,6 +245,7 @@ class FileRanker:
             return  # the same files (an edit, not an addition): the tables stand
         by_word: dict[str, list[str]] = defaultdict(list)
         by_core: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+        by_stem: dict[str, list[str]] = defaultdict(list)
         known = self._words_of
         words_of: dict[str, tuple[str, ...]] = {}
         for path in paths:
@@ -241,7 +257,10 @@ class FileRanker:
             for word in words[2:]:
                 by_word[word].append(path)
             by_core[words[1]][1 if words[0] == "t" else 0].append(path)
+            by_stem[PurePosixPath(path).stem.lower()].append(path)
         self._words_of = words_of
+        self._by_stem = dict(by_stem)
+        self._suffixes = {PurePosixPath(p).suffix.lower().lstrip(".") for p in words_of} - {""}
         self._by_word = dict(by_word)
         self._by_core = dict(by_core)
         self._files = len(words_of)
@@ -296,6 +315,9 @@ class FileRanker:
             get(path).signals["name"] = weights.name * value
         for path, value in self._definers(request_identifiers(request)).items():
             get(path).signals["defines"] = weights.defines * value
+        if weights.mention > 0:
+            for path, value in self._mentioned(request).items():
+                get(path).signals["mention"] = weights.mention * value
         if weights.history > 0:
             for path, value in self._history(terms).items():
                 get(path).signals["history"] = weights.history * value
@@ -391,6 +413,40 @@ class FileRanker:
             scores[path] += names[name] * math.log(1 + self._files / spread[name])
         top = max(scores.values())
         return {path: value / top for path, value in scores.items()}
+
+    def _mentioned(self, request: str) -> dict[str, float]:
+        """Files the request names, in [0, 1]: by path or file name (`httpx/_client.py`,
+        `neighbours.py`: 1.0), or by a module in a dotted name or a code-like file name
+        (`scan.IGNORE_FILES`, `kenning.engine.filerank`, `test_mention_relink`: 0.5 each).
+        A name more than `_MAX_DEFINERS` files share is left out (`__init__`, `utils`)."""
+        if not request or not self._by_stem:
+            return {}
+        scores: dict[str, float] = defaultdict(float)
+        for token in dict.fromkeys(_MENTION.findall(request[:4000])):
+            token = token.strip("./-")
+            head, _, name = token.rpartition("/")
+            module, _, member = name.rpartition(".")
+            if module and member.lower() in self._suffixes:  # a file name, perhaps with a path
+                named = [
+                    p
+                    for p in self._by_stem.get(module.lower(), [])
+                    if p == token or p.endswith("/" + token)
+                ]
+                if len(named) <= _MAX_DEFINERS:
+                    for path in named:
+                        scores[path] += 1.0
+                continue
+            if head:
+                continue
+            if not module and "_" in name:  # one word: a code-like name (`test_auth`, `_urls`)
+                module = name
+            for part in module.split(".") if module else ():
+                holders = self._by_stem.get(part.lower(), [])
+                if len(holders) <= _MAX_DEFINERS:
+                    for path in holders:
+                        if not path.endswith(_NOT_MODULES):
+                            scores[path] += 0.5
+        return {path: min(value, 1.0) for path, value in scores.items()}
 
     def _history(self, terms: Sequence[str]) -> dict[str, float]:
         """Files whose recent commit messages match the request's terms (BM25 over each file's
