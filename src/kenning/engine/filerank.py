@@ -7,7 +7,7 @@ repeat a word. `FileRanker.rank` turns the chunk rankers' pools into a file rank
 1. **Chunk evidence, aggregated per file.** Each file's lexical (BM25) and dense chunk scores,
    best first, are summed with a decay (1, 1/2, 1/4, ...), so several matching chunks add up
    but a long file cannot win on volume alone; each signal is then scaled by its best file.
-2. **Names.** Request terms that name a file's path words (`timeout` → `test_timeouts.py`,
+2. **Names.** Request words that name a file's path words (`timeout` → `test_timeouts.py`,
    `urls` → `_urls.py`) count by how rare the word is among the project's paths; identifiers the
    request names that a file *defines* (`edit`, `ParamType`, `isolated_filesystem` → the files
    with a function or class of that name) count by how few files define them, code-like names
@@ -41,7 +41,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from kenning.index.db import get_meta
-from kenning.index.terms import STOP_WORDS, fts_query, split_identifier
+from kenning.index.terms import STOP_WORDS, fts_query, query_terms, split_identifier
 
 _PATH_WORD = re.compile(r"[A-Za-z0-9]+")
 _TEST_PATH = re.compile(
@@ -56,6 +56,8 @@ _MAX_DEFINERS = 5
 # A module name with more test (or source) counterparts than this (`__init__`, `utils` across a
 # monorepo) pairs with none: the pair would be a guess, and checking each cost ~1 ms a request.
 _MAX_PAIRS = 10
+# How many of the request's words the path-word signal looks up (the search takes 32).
+_NAME_TERMS = 128
 # How many files the history signal reads (the best matches of the request in commit messages).
 _HISTORY_FILES = 30
 # A token that may name a file: `path/to/_client.py`, `neighbours.py`, `scan.IGNORE_FILES`,
@@ -286,7 +288,8 @@ class FileRanker:
             k: how many files to return.
             weights: the signals' weights (defaults: `FileWeights()`).
             suffixes: only files whose path ends with one of these (all when empty).
-            request: the request's text, for the names it mentions that files define.
+            request: the request's text, for the names it mentions (path words, files it names,
+                definitions).
             known_paths: code chunks' paths already looked up (the BM25 worker's), not read again.
         """
         weights = weights or FileWeights()
@@ -311,7 +314,10 @@ class FileRanker:
                 ranked.signals[signal] = weight * value
                 if ranked.best_chunk is None or signal == "lexical":
                     ranked.best_chunk = best
-        for path, value in self._names(terms).items():
+        # Path words are looked up in the whole request: a long one's search terms stop at its
+        # first 32 words, and its later sentences often name the places it changes.
+        name_terms = query_terms(request[:4000], limit=_NAME_TERMS) if request else terms
+        for path, value in self._names(name_terms).items():
             get(path).signals["name"] = weights.name * value
         for path, value in self._definers(request_identifiers(request)).items():
             get(path).signals["defines"] = weights.defines * value
