@@ -63,6 +63,11 @@ _HISTORY_FILES = 30
 # A token that may name a file: `path/to/_client.py`, `neighbours.py`, `scan.IGNORE_FILES`,
 # `test_mention_relink` (words, dots, slashes and dashes; edge punctuation is stripped).
 _MENTION = re.compile(r"[A-Za-z0-9-]*[._/][A-Za-z0-9_./-]*")
+# File suffixes: `config.toml` names a file (perhaps not indexed), `scan.IGNORE_FILES` a member.
+_FILE_SUFFIXES = frozenset(
+    "py pyi md rst txt html css js jsx ts tsx json toml yaml yml cfg ini lock go rs rb java c h"
+    " cpp hpp cs php sh sql swift kt scala lua r ipynb".split()
+)
 # Files a dotted name's module part does not mean (`kenning.index.terms` is not `index.html`).
 _NOT_MODULES = (".md", ".rst", ".txt", ".html", ".css", ".json", ".toml", ".yaml", ".yml", ".cfg")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
@@ -227,9 +232,6 @@ class FileRanker:
         self._by_word: dict[str, list[str]] = {}
         # Module name -> (its source files, its test files).
         self._by_core: dict[str, tuple[list[str], list[str]]] = {}
-        # File name without its suffix, lowercased (`_client`, `test_utils`) -> its paths.
-        self._by_stem: dict[str, list[str]] = {}
-        self._suffixes: set[str] = set()
         self._files = 0
         # Per path, kept across generations (a re-index rarely adds or renames files): whether
         # it is a test ("t") or source ("s") file, its module name, then its path words.
@@ -247,7 +249,6 @@ class FileRanker:
             return  # the same files (an edit, not an addition): the tables stand
         by_word: dict[str, list[str]] = defaultdict(list)
         by_core: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
-        by_stem: dict[str, list[str]] = defaultdict(list)
         known = self._words_of
         words_of: dict[str, tuple[str, ...]] = {}
         for path in paths:
@@ -259,10 +260,7 @@ class FileRanker:
             for word in words[2:]:
                 by_word[word].append(path)
             by_core[words[1]][1 if words[0] == "t" else 0].append(path)
-            by_stem[PurePosixPath(path).stem.lower()].append(path)
         self._words_of = words_of
-        self._by_stem = dict(by_stem)
-        self._suffixes = {PurePosixPath(p).suffix.lower().lstrip(".") for p in words_of} - {""}
         self._by_word = dict(by_word)
         self._by_core = dict(by_core)
         self._files = len(words_of)
@@ -425,19 +423,15 @@ class FileRanker:
         `neighbours.py`: 1.0), or by a module in a dotted name or a code-like file name
         (`scan.IGNORE_FILES`, `kenning.engine.filerank`, `test_mention_relink`: 0.5 each).
         A name more than `_MAX_DEFINERS` files share is left out (`__init__`, `utils`)."""
-        if not request or not self._by_stem:
+        if not request or not self._by_core:
             return {}
         scores: dict[str, float] = defaultdict(float)
         for token in dict.fromkeys(_MENTION.findall(request[:4000])):
             token = token.strip("./-")
             head, _, name = token.rpartition("/")
             module, _, member = name.rpartition(".")
-            if module and member.lower() in self._suffixes:  # a file name, perhaps with a path
-                named = [
-                    p
-                    for p in self._by_stem.get(module.lower(), [])
-                    if p == token or p.endswith("/" + token)
-                ]
+            if module and member.lower() in _FILE_SUFFIXES:  # a file name, perhaps with a path
+                named = [p for p in self._named(name) if p == token or p.endswith("/" + token)]
                 if len(named) <= _MAX_DEFINERS:
                     for path in named:
                         scores[path] += 1.0
@@ -447,12 +441,22 @@ class FileRanker:
             if not module and "_" in name:  # one word: a code-like name (`test_auth`, `_urls`)
                 module = name
             for part in module.split(".") if module else ():
-                holders = self._by_stem.get(part.lower(), [])
+                holders = self._named(part + ".")
                 if len(holders) <= _MAX_DEFINERS:
                     for path in holders:
                         if not path.endswith(_NOT_MODULES):
                             scores[path] += 0.5
         return {path: min(value, 1.0) for path, value in scores.items()}
+
+    def _named(self, name: str) -> list[str]:
+        """The files called `name` (`_client.py`), or whose name starts so (`scan.`: `scan.py`),
+        case aside; found through the module-name table (bounded: `_MAX_NAME_FILES`)."""
+        stem = name.split(".", 1)[0]
+        sources, tests = self._by_core.get(core_name(stem + ".x"), ([], []))
+        if len(sources) + len(tests) > _MAX_NAME_FILES:
+            return []
+        want = name.lower()
+        return [p for p in (*sources, *tests) if p[p.rfind("/") + 1 :].lower().startswith(want)]
 
     def _history(self, terms: Sequence[str]) -> dict[str, float]:
         """Files whose recent commit messages match the request's terms (BM25 over each file's
