@@ -241,3 +241,43 @@ def test_a_file_whose_past_commits_read_like_the_request_ranks_first(shop: Works
     alone = ranker.rank(terms, [], [], request=request, weights=FileWeights(history=0.0))
     assert "shop/shipping.py" not in [f.path for f in alone]
     assert ranker.rank(terms, [], [], request=request)[0].path == "shop/shipping.py"
+
+
+def test_a_file_the_request_names_late_in_a_long_message_ranks_first(shop: Workspace) -> None:
+    # 40 words before the file name: past the 32 search terms a request keeps.
+    filler = " ".join(f"word{n}" for n in range(40))
+    request = f"Measure it again. {filler}. The emails.py docstring restated."
+    terms = query_terms(request)
+    assert "emails" not in terms
+    ranker = shop.engine.retriever.files
+    ranked = ranker.rank(terms, [], [], request=request)
+    assert ranked[0].path == "shop/emails.py"
+    assert ranked[0].signals["mention"] > 0 and "names this file" in ranked[0].why()
+    # Without the mention signal only the path word `emails` ties the request to emails.py.
+    alone = ranker.rank(terms, [], [], request=request, weights=FileWeights(mention=0.0, name=0.0))
+    assert "shop/emails.py" not in [f.path for f in alone]
+
+
+def test_files_are_named_by_path_module_or_code_like_name(shop: Workspace) -> None:
+    ranker = shop.engine.retriever.files
+    ranker.refresh()
+    named = ranker._mentioned(
+        "Fix shop/cart.py, call shipping.shipping_rate, see test_pricing; pricing is fine; "
+        "bump setup.cfg"
+    )
+    assert named == {
+        "shop/cart.py": 1.0,
+        "shop/shipping.py": 0.5,
+        "tests/test_pricing.py": 0.5,
+    }
+    # A path that is not the file's, and a plain word, name nothing.
+    assert ranker._mentioned("see other/cart.py and pricing") == {}
+
+
+def test_a_path_word_late_in_a_long_request_still_names_its_file(shop: Workspace) -> None:
+    filler = " ".join(f"word{n}" for n in range(40))
+    request = f"Measure it again. {filler}. Then the shipping table."
+    terms = query_terms(request)
+    assert "shipping" not in terms  # past the 32 search terms
+    ranked = shop.engine.retriever.files.rank(terms, [], [], request=request)
+    assert ranked[0].path == "shop/shipping.py" and ranked[0].signals["name"] > 0

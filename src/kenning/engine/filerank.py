@@ -7,11 +7,15 @@ repeat a word. `FileRanker.rank` turns the chunk rankers' pools into a file rank
 1. **Chunk evidence, aggregated per file.** Each file's lexical (BM25) and dense chunk scores,
    best first, are summed with a decay (1, 1/2, 1/4, ...), so several matching chunks add up
    but a long file cannot win on volume alone; each signal is then scaled by its best file.
-2. **Names.** Request terms that name a file's path words (`timeout` → `test_timeouts.py`,
+2. **Names.** Request words that name a file's path words (`timeout` → `test_timeouts.py`,
    `urls` → `_urls.py`) count by how rare the word is among the project's paths; identifiers the
    request names that a file *defines* (`edit`, `ParamType`, `isolated_filesystem` → the files
    with a function or class of that name) count by how few files define them, code-like names
-   (in backticks, snake_case, CamelCase, dotted) twice as much as plain words.
+   (in backticks, snake_case, CamelCase, dotted) twice as much as plain words. A file the
+   request names outright counts most: by file name or path (`neighbours.py`,
+   `httpx/_client.py`), or as the module of a dotted name or a code-like file name
+   (`scan.IGNORE_FILES`, `test_mention_relink`), anywhere in the request (long requests' search
+   terms stop at 32 words; their later sentences often name the files).
 3. **History.** Each file's recent commit messages (`kenning.index.githistory`) are searched
    with the request (BM25, scaled by the best file): a request that reads like earlier changes
    to a file is evidence for it ("the flaky retry again" → the files whose commits said retry).
@@ -37,7 +41,7 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from kenning.index.db import get_meta
-from kenning.index.terms import STOP_WORDS, fts_query, split_identifier
+from kenning.index.terms import STOP_WORDS, fts_query, query_terms, split_identifier
 
 _PATH_WORD = re.compile(r"[A-Za-z0-9]+")
 _TEST_PATH = re.compile(
@@ -52,8 +56,20 @@ _MAX_DEFINERS = 5
 # A module name with more test (or source) counterparts than this (`__init__`, `utils` across a
 # monorepo) pairs with none: the pair would be a guess, and checking each cost ~1 ms a request.
 _MAX_PAIRS = 10
+# How many of the request's words the path-word signal looks up (the search takes 32).
+_NAME_TERMS = 128
 # How many files the history signal reads (the best matches of the request in commit messages).
 _HISTORY_FILES = 30
+# A token that may name a file: `path/to/_client.py`, `neighbours.py`, `scan.IGNORE_FILES`,
+# `test_mention_relink` (words, dots, slashes and dashes; edge punctuation is stripped).
+_MENTION = re.compile(r"[A-Za-z0-9-]*[._/][A-Za-z0-9_./-]*")
+# File suffixes: `config.toml` names a file (perhaps not indexed), `scan.IGNORE_FILES` a member.
+_FILE_SUFFIXES = frozenset(
+    "py pyi md rst txt html css js jsx ts tsx json toml yaml yml cfg ini lock go rs rb java c h"
+    " cpp hpp cs php sh sql swift kt scala lua r ipynb".split()
+)
+# Files a dotted name's module part does not mean (`kenning.index.terms` is not `index.html`).
+_NOT_MODULES = (".md", ".rst", ".txt", ".html", ".css", ".json", ".toml", ".yaml", ".yml", ".cfg")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 
@@ -69,6 +85,7 @@ class FileWeights:
     neighbour: float = 0.35
     pair: float = 0.3
     history: float = 0.3
+    mention: float = 0.8
     decay: float = 0.5
     neighbours_of: int = 5
 
@@ -97,6 +114,7 @@ _WHY = {
     "neighbour": "changes together with / imports the top files",
     "pair": "test or source of a top file",
     "history": "its past commit messages match the request",
+    "mention": "the request names this file",
 }
 _SHORT_WHY = {
     "lexical": "matches the request",
@@ -106,6 +124,7 @@ _SHORT_WHY = {
     "neighbour": "changes with the top files",
     "pair": "test/source of a top file",
     "history": "its past commits match",
+    "mention": "the request names it",
 }
 
 
@@ -267,7 +286,8 @@ class FileRanker:
             k: how many files to return.
             weights: the signals' weights (defaults: `FileWeights()`).
             suffixes: only files whose path ends with one of these (all when empty).
-            request: the request's text, for the names it mentions that files define.
+            request: the request's text, for the names it mentions (path words, files it names,
+                definitions).
             known_paths: code chunks' paths already looked up (the BM25 worker's), not read again.
         """
         weights = weights or FileWeights()
@@ -292,10 +312,16 @@ class FileRanker:
                 ranked.signals[signal] = weight * value
                 if ranked.best_chunk is None or signal == "lexical":
                     ranked.best_chunk = best
-        for path, value in self._names(terms).items():
+        # Path words are looked up in the whole request: a long one's search terms stop at its
+        # first 32 words, and its later sentences often name the places it changes.
+        name_terms = query_terms(request[:4000], limit=_NAME_TERMS) if request else terms
+        for path, value in self._names(name_terms).items():
             get(path).signals["name"] = weights.name * value
         for path, value in self._definers(request_identifiers(request)).items():
             get(path).signals["defines"] = weights.defines * value
+        if weights.mention > 0:
+            for path, value in self._mentioned(request).items():
+                get(path).signals["mention"] = weights.mention * value
         if weights.history > 0:
             for path, value in self._history(terms).items():
                 get(path).signals["history"] = weights.history * value
@@ -391,6 +417,46 @@ class FileRanker:
             scores[path] += names[name] * math.log(1 + self._files / spread[name])
         top = max(scores.values())
         return {path: value / top for path, value in scores.items()}
+
+    def _mentioned(self, request: str) -> dict[str, float]:
+        """Files the request names, in [0, 1]: by path or file name (`httpx/_client.py`,
+        `neighbours.py`: 1.0), or by a module in a dotted name or a code-like file name
+        (`scan.IGNORE_FILES`, `kenning.engine.filerank`, `test_mention_relink`: 0.5 each).
+        A name more than `_MAX_DEFINERS` files share is left out (`__init__`, `utils`)."""
+        if not request or not self._by_core:
+            return {}
+        scores: dict[str, float] = defaultdict(float)
+        for token in dict.fromkeys(_MENTION.findall(request[:4000])):
+            token = token.strip("./-")
+            head, _, name = token.rpartition("/")
+            module, _, member = name.rpartition(".")
+            if module and member.lower() in _FILE_SUFFIXES:  # a file name, perhaps with a path
+                named = [p for p in self._named(name) if p == token or p.endswith("/" + token)]
+                if len(named) <= _MAX_DEFINERS:
+                    for path in named:
+                        scores[path] += 1.0
+                continue
+            if head:
+                continue
+            if not module and "_" in name:  # one word: a code-like name (`test_auth`, `_urls`)
+                module = name
+            for part in module.split(".") if module else ():
+                holders = self._named(part + ".")
+                if len(holders) <= _MAX_DEFINERS:
+                    for path in holders:
+                        if not path.endswith(_NOT_MODULES):
+                            scores[path] += 0.5
+        return {path: min(value, 1.0) for path, value in scores.items()}
+
+    def _named(self, name: str) -> list[str]:
+        """The files called `name` (`_client.py`), or whose name starts so (`scan.`: `scan.py`),
+        case aside; found through the module-name table (bounded: `_MAX_NAME_FILES`)."""
+        stem = name.split(".", 1)[0]
+        sources, tests = self._by_core.get(core_name(stem + ".x"), ([], []))
+        if len(sources) + len(tests) > _MAX_NAME_FILES:
+            return []
+        want = name.lower()
+        return [p for p in (*sources, *tests) if p[p.rfind("/") + 1 :].lower().startswith(want)]
 
     def _history(self, terms: Sequence[str]) -> dict[str, float]:
         """Files whose recent commit messages match the request's terms (BM25 over each file's
