@@ -85,6 +85,10 @@ def test_run_on_uses_workers_and_reports_targets(
     )
     assert seen[0] == "index" and seen[-1] == "done"
     assert result["index"]["files_seen"] == 12
+    # The throughput row is the median of several fresh builds, each listed.
+    builds = result["index"]["builds"]
+    assert len(builds) == latency.INDEX_BUILDS
+    assert sorted(b["seconds"] for b in builds)[len(builds) // 2] == result["index"]["seconds"]
     assert result["vectors"] == {
         "mode": "none",
         "chunks_pending": result["vectors"]["chunks_pending"],

@@ -111,17 +111,25 @@ def latency_rows(result: dict[str, Any]) -> list[list[str]]:
     vectors = result.get("vectors", {})
     reindex = result.get("reindex", {})
     rows: list[list[str]] = []
+    builds = index.get("builds") or []
 
     def ok(key: str) -> str:
         return "" if key not in verdict else ("yes" if verdict[key] else "**no**")
 
     rows.append(
         [
-            "full index, vectors excluded",
+            "full index, vectors excluded"
+            + (f" (median of {len(builds)} builds)" if len(builds) > 1 else ""),
             f"{_f(index.get('files_per_second'), 0)} files/s "
             f"({_f(index.get('seconds'), 1)} s for {_f(index.get('files_seen'))} files + "
             f"{_f(index.get('memories_indexed'))} memories; "
-            f"{_f(index.get('files_per_cpu_second'), 0)} files per CPU-s)",
+            f"{_f(index.get('files_per_cpu_second'), 0)} files per CPU-s"
+            + (
+                "; builds " + " · ".join(_f(b.get("files_per_second"), 0) for b in builds)
+                if len(builds) > 1
+                else ""
+            )
+            + ")",
             f"≥ {_f(targets.get('files_per_second'), 0)} files/s",
             ok("files_per_second"),
         ]
