@@ -138,3 +138,37 @@ def test_memories_are_linked_on_workers_only_when_no_other_thread_could_read() -
     finally:
         stop.set()
         reader.join()
+
+
+def _name_index(root: Path) -> str | None:
+    db = sqlite3.connect(root / ".kenning" / "index" / "kenning.sqlite3")
+    row = db.execute("SELECT sql FROM sqlite_master WHERE name = 'entities_norm'").fetchone()
+    plan = " ".join(
+        str(r[-1]) for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM entities WHERE norm = 'x'")
+    )
+    db.close()
+    return f"{row[0]} | {plan}" if row else None
+
+
+def test_a_first_build_ends_with_the_name_index_and_a_killed_one_gets_it_back(
+    tmp_path: Path,
+) -> None:
+    # A first build of many files drops the entity name index and builds it after the files.
+    _repo(tmp_path, PARALLEL_FROM + 10)
+    ws = Workspace.open(tmp_path)
+    ws.index(embed=False)
+    ws.close()
+    found = _name_index(tmp_path)
+    assert found is not None and found.startswith("CREATE INDEX entities_norm ON entities(norm)")
+    assert "USING INDEX entities_norm" in found
+    assert Workspace.open(tmp_path).search("helper_17", kind="code")[0].path == "pkg/mod3/file_17.py"
+    # A build killed in between leaves no index: the next run, however small, restores it.
+    db = sqlite3.connect(tmp_path / ".kenning" / "index" / "kenning.sqlite3")
+    db.execute("DROP INDEX entities_norm")
+    db.commit()
+    db.close()
+    (tmp_path / "pkg" / "mod1" / "file_1.py").write_text("def changed():\n    return 1\n")
+    ws = Workspace.open(tmp_path)
+    ws.index(embed=False)
+    ws.close()
+    assert _name_index(tmp_path) == found
