@@ -161,7 +161,9 @@ def test_a_first_build_ends_with_the_name_index_and_a_killed_one_gets_it_back(
     found = _name_index(tmp_path)
     assert found is not None and found.startswith("CREATE INDEX entities_norm ON entities(norm)")
     assert "USING INDEX entities_norm" in found
-    assert Workspace.open(tmp_path).search("helper_17", kind="code")[0].path == "pkg/mod3/file_17.py"
+    assert (
+        Workspace.open(tmp_path).search("helper_17", kind="code")[0].path == "pkg/mod3/file_17.py"
+    )
     # A build killed in between leaves no index: the next run, however small, restores it.
     db = sqlite3.connect(tmp_path / ".kenning" / "index" / "kenning.sqlite3")
     db.execute("DROP INDEX entities_norm")
