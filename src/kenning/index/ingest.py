@@ -29,7 +29,7 @@ from kenning.hygiene.staleness import write_anchors
 from kenning.index import entity_keys, githistory, instructions, mentions
 from kenning.index.db import CACHE_KB, get_meta, open_index, set_meta
 from kenning.index.memory_rows import MemoryJob, PreparedMemory, prepare_memories
-from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row, default_workers
+from kenning.index.prepare import ChunkRow, PreparedFile, Preparer, chunk_row, worker_count
 from kenning.index.scan import (
     DEFAULT_MAX_BYTES,
     IGNORE_FILES,
@@ -38,7 +38,7 @@ from kenning.index.scan import (
     scan,
     scan_paths,
 )
-from kenning.index.schema import MEMORY_KIND_LIST
+from kenning.index.schema import ENTITY_NAME_INDEX, MEMORY_KIND_LIST
 from kenning.memory import MemoryStore
 
 Progress = Callable[[str, int, int], None]
@@ -433,7 +433,7 @@ class Indexer:
         if known is None:
             known = self._indexed_paths("repo")
         # A run killed while the name index was dropped (below) left it missing; a no-op else.
-        self.db.execute(_NAME_INDEX)
+        self.db.execute(ENTITY_NAME_INDEX)
         preparer = Preparer(self.project.root, self.max_bytes, self.workers)
         work = [(e.path, known[e.path].hash if e.path in known else None) for e in plan.check]
         prepared = preparer.prepare(work)
@@ -457,7 +457,7 @@ class Indexer:
         finally:
             if first_build:
                 with self.db:
-                    self.db.execute(_NAME_INDEX)
+                    self.db.execute(ENTITY_NAME_INDEX)
             if big:
                 self.db.execute(f"PRAGMA cache_size=-{CACHE_KB}")
                 self.db.execute("PRAGMA shrink_memory")
@@ -734,11 +734,12 @@ class Indexer:
                     continue
                 todo.append((FileEntry(doc_path, info.st_size, info.st_mtime), row))
                 jobs.append((file, personal, doc_path))
-        workers = default_workers() if self.workers is None else max(1, self.workers)
         written: set[int] = set()
         with _Batch(self.db) as batch:
             # Parsed on the workers when there are many (a first run, a pulled store).
-            for (entry, row), prepared in zip(todo, prepare_memories(jobs, workers), strict=True):
+            for (entry, row), prepared in zip(
+                todo, prepare_memories(jobs, worker_count(self.workers)), strict=True
+            ):
                 doc_id = self._index_memory_file(prepared, entry, row, stats)
                 if doc_id is not None:
                     written.add(doc_id)
@@ -933,7 +934,6 @@ class Indexer:
     def _relink_mentions(self, only_docs: set[int] | None) -> None:
         """Mention edges from memories to the files, symbols, people and terms they name."""
         from kenning.engine.prefetch import database_path
-        from kenning.index.prepare import default_workers
 
         if only_docs is not None and not only_docs:
             return
@@ -954,7 +954,7 @@ class Indexer:
             database_path(self.db),
             rows,
             in_memory=self._link_in_memory(only_docs),
-            workers=default_workers() if self.workers is None else max(1, self.workers),
+            workers=worker_count(self.workers),
         )
         with self.db:
             for doc_id, ref, targets in linked:
@@ -1114,9 +1114,6 @@ class Indexer:
 
 # A run writing this many files raises the page cache to BIG_RUN_CACHE_KB while it writes.
 BIG_RUN_FILES = 200
-# The entity name index, as the schema creates it (dropped during a first build, see
-# `_apply_repo_plan`).
-_NAME_INDEX = "CREATE INDEX IF NOT EXISTS entities_norm ON entities(norm)"
 BIG_RUN_CACHE_KB = 32_000
 
 # Linking at least this many memories at once may load the whole entity table instead of

@@ -9,6 +9,7 @@ as linking in-process (a test compares the two).
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -75,29 +76,29 @@ def link_memories(
     processes reading the committed index; a worker that dies costs nothing but time (what it
     had not answered is linked here instead).
     """
-    if db_path is None or workers <= 1 or len(memories) < PARALLEL_FROM or not may_fork_readers():
-        table = open_table(db, in_memory)
-        for doc_id, ref, title, text in memories:
-            yield doc_id, ref, targets_of(ref, title, text, table)
-        return
-    from concurrent.futures import BrokenExecutor
+    from kenning.index.prepare import map_in_order
 
-    from kenning.index.prepare import worker_pool
+    table: EntityTable | None = None
 
-    batches = [list(memories[i : i + BATCH]) for i in range(0, len(memories), BATCH)]
-    done = 0
-    try:
-        with worker_pool(workers) as pool:
-            for results in pool.map(
-                _link_batch, [str(db_path)] * len(batches), [in_memory] * len(batches), batches
-            ):
-                yield from results
-                done += 1
-    except (BrokenExecutor, sqlite3.Error, OSError):  # a worker died or could not read
-        table = open_table(db, in_memory)
-        for batch in batches[done:]:
-            for doc_id, ref, title, text in batch:
-                yield doc_id, ref, targets_of(ref, title, text, table)
+    def here(batch: list[MemoryText]) -> list[tuple[int, str, list[str]]]:
+        nonlocal table
+        if table is None:
+            table = open_table(db, in_memory)
+        return [
+            (doc_id, ref, targets_of(ref, title, text, table)) for doc_id, ref, title, text in batch
+        ]
+
+    if db_path is None or not may_fork_readers():
+        workers = 1
+    yield from map_in_order(
+        functools.partial(_link_batch, str(db_path), in_memory),
+        memories,
+        workers,
+        PARALLEL_FROM,
+        batch_size=BATCH,
+        local=here,
+        retry_on=(sqlite3.Error, OSError),  # a worker could not read the index
+    )
 
 
 def may_fork_readers() -> bool:

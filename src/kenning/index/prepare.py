@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -191,7 +191,7 @@ class Preparer:
     def __init__(self, root: Path, max_bytes: int, workers: int | None = None) -> None:
         self.root = str(root)
         self.max_bytes = max_bytes
-        self.workers = default_workers() if workers is None else max(1, workers)
+        self.workers = worker_count(workers)
 
     def prepare(self, files: Iterable[tuple[str, str | None]]) -> Iterator[PreparedFile]:
         """PreparedFile for each (path, hash the index holds or None), in the given order.
@@ -210,25 +210,32 @@ R = TypeVar("R")
 
 def map_in_order(
     run_batch: Callable[[list[J]], list[R]],
-    jobs: list[J],
+    jobs: Sequence[J],
     workers: int,
     parallel_from: int = PARALLEL_FROM,
+    *,
+    batch_size: int = BATCH,
+    local: Callable[[list[J]], list[R]] | None = None,
+    retry_on: tuple[type[BaseException], ...] = (),
 ) -> Iterator[R]:
-    """`run_batch` over `jobs` in batches of `BATCH`, answers in the jobs' order: on worker
+    """`run_batch` over `jobs` in batches of `batch_size`, answers in the jobs' order: on worker
     processes when there are at least `parallel_from` jobs and more than one worker, else here.
 
-    `run_batch` must be a module-level function of pure work (it runs in forked children).
+    `run_batch` must be a module-level function (or a partial of one) of pure work: it runs in
+    forked children. `local` runs a batch in this process instead (default: `run_batch`).
     Workers run at most a few batches ahead of the caller, so memory stays bounded however
-    large the run. A worker that dies (killed, out of memory) costs no job: what it had not
-    answered is run in this process instead.
+    large the run. A worker that dies (killed, out of memory), or raises one of `retry_on`,
+    costs no job: what was not answered is run by `local` here.
     """
-    batches = [jobs[i : i + BATCH] for i in range(0, len(jobs), BATCH)]
+    here = local or run_batch
+    batches = [list(jobs[i : i + batch_size]) for i in range(0, len(jobs), batch_size)]
     if workers <= 1 or len(jobs) < parallel_from:
         for batch in batches:
-            yield from run_batch(batch)
+            yield from here(batch)
         return
     from concurrent.futures import BrokenExecutor, Future
 
+    errors: tuple[type[BaseException], ...] = (BrokenExecutor, *retry_on)
     done = 0
     try:
         with worker_pool(workers) as pool:
@@ -245,13 +252,17 @@ def map_in_order(
                     pending.append(pool.submit(run_batch, nxt))
                 yield from results
                 done += 1
-    except BrokenExecutor:
+    except errors:
         for batch in batches[done:]:
-            yield from run_batch(batch)
+            yield from here(batch)
 
 
-def default_workers() -> int:
-    """One per CPU this process may use (the writer mostly waits on them), at most 8."""
+def worker_count(setting: int | None = None) -> int:
+    """Worker processes for an index run: the `index.workers` setting when there is one (at
+    least one), else one per CPU this process may use (the writer mostly waits on them), at
+    most 8."""
+    if setting is not None:
+        return max(1, setting)
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -152,6 +152,10 @@ def m003_hygiene(db: sqlite3.Connection) -> None:
 
 MEMORY_KIND_LIST = ("decision", "rule", "preference", "person", "term", "fact", "note")
 
+# The entity name index as m001 creates it: an index run drops it for a first build and builds
+# it after the files (`Indexer._apply_repo_plan`), and creates it when a killed run left it out.
+ENTITY_NAME_INDEX = "CREATE INDEX IF NOT EXISTS entities_norm ON entities(norm)"
+
 
 @migration
 def m004_memory_fts(db: sqlite3.Connection) -> None:
