@@ -377,7 +377,8 @@ class FileRanker:
             return {}
         scores: dict[str, float] = defaultdict(float)
         total = 0.0
-        for term in dict.fromkeys(stem(t) for t in terms if len(t) > 1 and not t.isdigit()):
+        words = (t for t in terms if len(t) > 1 and not t.isdigit() and " " not in t)
+        for term in dict.fromkeys(stem(t) for t in words):
             holders = self._by_word.get(term, [])
             if not holders or len(holders) > max(_MAX_NAME_FILES, 1):
                 continue

@@ -186,8 +186,11 @@ def focus_lines(
     low = [line.lower() for line in lines]
     # Terms are matched by stem ("retries" finds "retry") and weighted by rarity inside the
     # chunk, so the window lands on the lines about the request, not on the ones naming the class.
-    stems = {t[:-3] if t.endswith("ies") else t.rstrip("s") if len(t) > 4 else t for t in terms}
+    # A phrase term ("sqlite master") is a snake_case name: matched whole, as written in code.
+    words = [t for t in terms if " " not in t]
+    stems = {t[:-3] if t.endswith("ies") else t.rstrip("s") if len(t) > 4 else t for t in words}
     stems = {s[:5] if len(s) > 6 else s for s in stems}
+    stems |= {t.replace(" ", "_") for t in terms if " " in t}
     spread = {s: sum(1 for line in low if s in line) for s in stems}
     rarity = {s: 1.0 / (1.0 + n) for s, n in spread.items() if n}
     weights = [sum(w for s, w in rarity.items() if s in line) for line in low]

@@ -13,7 +13,7 @@ import re
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[a-z][A-Z][A-Za-z0-9_]*|[A-Z]{2,}[a-z][A-Za-z0-9_]*")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL_PARTS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_WORD = re.compile(r"[A-Za-z0-9]+")
+_TOKEN = re.compile(r"[A-Za-z0-9_]+")
 
 STOP_WORDS = frozenset(
     """a an and are as at be but by can could did do does doing done for from get got had has
@@ -67,16 +67,27 @@ def expand(text: str) -> str:
 
 
 def query_terms(text: str, limit: int = 32) -> list[str]:
-    """The lowercase search terms of a request: words and identifier parts, minus stop words."""
+    """The lowercase search terms of a request: words and identifier parts, minus stop words.
+
+    A snake_case name also gives its pieces as one phrase term (`sqlite_schema` → "sqlite
+    schema", right after "sqlite" and "schema"): FTS5 splits the name at the underscore, so only
+    the phrase finds the name itself, and a name is usually far rarer than its pieces (files
+    touched, 40 commits: click R@5 +.016, kenning +.016, httpx and sqlite-utils unchanged).
+    Callers that match terms against words rather than through FTS5 skip terms with a space.
+    """
     terms: dict[str, None] = {}
-    for word in _WORD.findall(text):
-        low = word.lower()
-        if low not in STOP_WORDS and (len(low) > 1 or low.isdigit()):
-            terms.setdefault(low, None)
-        if any(c.isupper() for c in word[1:]):
-            for part in split_identifier(word):
-                if part not in STOP_WORDS and len(part) > 1:
-                    terms.setdefault(part, None)
+    for token in _TOKEN.findall(text):
+        pieces = [piece for piece in token.split("_") if piece]
+        for word in pieces:
+            low = word.lower()
+            if low not in STOP_WORDS and (len(low) > 1 or low.isdigit()):
+                terms.setdefault(low, None)
+            if any(c.isupper() for c in word[1:]):
+                for part in split_identifier(word):
+                    if part not in STOP_WORDS and len(part) > 1:
+                        terms.setdefault(part, None)
+        if len(pieces) > 1:  # FTS5's tokens of the name: split at `_` only, as unicode61 does
+            terms.setdefault(" ".join(pieces).lower(), None)
     return list(terms)[:limit]
 
 
