@@ -63,7 +63,7 @@ def test_history_suite_on_a_given_repository(history_repo: Path, tmp_path: Path)
             "--json",
         )
     )
-    result = data["history-history-repo"]
+    result = data["history-history-repo-5"]  # not the default count: kept apart by name
     assert result["commits"] == 2
     assert result["systems"]["bm25"]["groups"]["all"]["recall"]["1"] == 1.0
 

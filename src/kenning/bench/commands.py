@@ -16,6 +16,7 @@ import click
 
 SUITES = ("latency", "history", "locomo", "conflicts", "routing")
 PEERS = ("basic-memory",)
+DEFAULT_COMMITS = 50
 
 
 @contextmanager
@@ -144,7 +145,12 @@ def _peers(names: tuple[str, ...], workdir: Path) -> list[Any]:
     show_default=True,
     help="latency: also the current project.",
 )
-@click.option("--commits", default=50, show_default=True, help="history: commits to replay.")
+@click.option(
+    "--commits",
+    default=DEFAULT_COMMITS,
+    show_default=True,
+    help="history: commits to replay (another count is kept apart: history[-REPO]-N.json).",
+)
 @click.option(
     "--repo",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -325,6 +331,8 @@ def _run_suite(
             for peer in peers:
                 peer.close()
         name = "history" if opts["repo"] is None else f"history-{result['repository']}"
+        if opts["commits"] != DEFAULT_COMMITS:  # a 40- and a 150-commit run side by side
+            name += f"-{opts['commits']}"
         yield name, result
     elif suite == "locomo":
         from kenning.bench import locomo
