@@ -420,3 +420,25 @@ def test_a_hex_colour_literal_is_a_hex_color() -> None:
 def test_sql_integer_types_are_integers() -> None:
     assert found("create the events table with an auto-increment bigint id", IDS) == ["ids-1"]
     assert found("create the events table with a uuid7 id", IDS) == []
+
+
+def test_the_quote_is_the_whole_sentence_as_written() -> None:
+    # An ellipsis inside a code span ends no sentence; parentheses are quoted as written; a
+    # long sentence is cut at a word, on one line.
+    money = MemoryView(
+        "money-b41a",
+        "decision",
+        "Money is integer cents",
+        "Every amount is an integer number of minor units (`Money(cents, currency)`), in SQL\n"
+        "(`bigint ... _cents` columns, never `numeric` or `float`), in the JSON API and in the "
+        "dashboard, in every export to the accounting package, and in every report we send. "
+        "Decided after the pilot.",
+        "active",
+        day("2025-02-18"),
+    )
+    [conflict] = find_conflicts("store the VAT amount as a float", [money])
+    quote = conflict.reason.split("says: ", 1)[1]
+    assert quote.startswith("“Every amount is an integer number of minor units (`Money(cents,")
+    assert "(`bigint ... _cents` columns, never `numeric` or `float`)" in quote
+    assert "\n" not in quote and quote.endswith(" …”")
+    assert quote.rsplit(" ", 2)[-2] in conflict.sentence.split()  # cut at a whole word

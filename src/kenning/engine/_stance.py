@@ -60,7 +60,27 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 # Sentences end at . ! ? ; or a paragraph or list break: Markdown memories are hard-wrapped,
 # so a single newline is not a boundary.
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n+|\n(?=\s*(?:[-*+>#]|\d+\.)\s)|:\s+(?=[A-Z])")
+_SENTENCE = re.compile(
+    r"(?<=[.!?;])(?<!\.\.\.)\s+|\n\s*\n+|\n(?=\s*(?:[-*+>#]|\d+\.)\s)|:\s+(?=[A-Z])"
+)
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a memory's text. A boundary inside a `code span` is not one (`bigint
+    ... _cents`, `a.b; c`), nor is an ellipsis: a conflict quotes the whole sentence."""
+    spans = [m.span() for m in _CODE_SPAN.finditer(text)] if "`" in text else []
+    out: list[str] = []
+    last = 0
+    for match in _SENTENCE.finditer(text):
+        if any(start < match.start() < end for start, end in spans):
+            continue
+        out.append(text[last : match.start()])
+        last = match.end()
+    out.append(text[last:])
+    return out
+
+
 _PROHIBIT = re.compile(
     r"\b(?:never|don't|do not|dont|must not|mustn't|should not|shouldn't|cannot|can't|avoid|"
     r"no longer|not allowed|forbidden|banned?|ruled out|rule out|rejected|we did not|"
@@ -331,7 +351,9 @@ def _bans_in(sentence: str) -> list[Ban]:
         if when:
             days = tuple(sorted(days_named(when.group(2))))
             bans[before:] = [replace(b, when=days) for b in bans[before:]]
-    return bans
+    # Read from the cleaned sentence, quoted as written (parentheses and all).
+    shown = sentence.strip(" -*#>\t")
+    return [replace(b, sentence=shown) for b in bans]
 
 
 def _places(text: str) -> tuple[str, ...]:
@@ -421,7 +443,7 @@ def durations_in(text: str) -> list[tuple[float, frozenset[str], str]]:
     """(seconds, words around it, sentence); the sentence starts with `<=` or `>=` for
     "5 minutes or less" / "at least 30 days"."""
     out: list[tuple[float, frozenset[str], str]] = []
-    for sentence in _SENTENCE.split(text):
+    for sentence in split_sentences(text):
         low = sentence.lower()
         found = [
             (m.start(), m.end(), float(m.group(1)) * _UNIT_SECONDS[m.group(2)[0]])
@@ -490,7 +512,7 @@ def clock_times_in(
     that names another time for the same thing, are read the same way.
     """
     out: list[tuple[float, frozenset[str], str]] = []
-    for sentence in _SENTENCE.split(text) if with_sentence else [text]:
+    for sentence in split_sentences(text) if with_sentence else [text]:
         for match in _CLOCK.finditer(sentence):
             hours, minutes = int(match.group(1)), int(match.group(2) or 0)
             half = (match.group(3) or match.group(4) or "").lower()
@@ -540,7 +562,7 @@ def shape_violation(name: str, added: str) -> str | None:
 
 
 def _weekdays(text: str) -> tuple[frozenset[str], str] | None:
-    for sentence in _SENTENCE.split(text):
+    for sentence in split_sentences(text):
         low = sentence.lower()
         if not re.search(r"\bonly\b|\bwindows?\b", low):
             continue
@@ -604,7 +626,7 @@ STANCE_CACHE = 8192
 @lru_cache(maxsize=STANCE_CACHE)
 def stance(title: str, text: str) -> Stance:
     """What a memory settles, read from its title and text (cached: memories repeat)."""
-    sentences = [title, *_SENTENCE.split(text)]
+    sentences = [title, *split_sentences(text)]
     bans: list[Ban] = _title_bans(title)
     requires: list[tuple[frozenset[str], str]] = []
     must_do: list[tuple[str, tuple[tuple[str, ...], ...], str]] = []

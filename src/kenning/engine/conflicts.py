@@ -704,8 +704,17 @@ def _replaces(new: MemoryView, old: MemoryView) -> bool:
     return bool(set(key_words(old.title)) & set(key_words(text)))
 
 
+def _clip(text: str, limit: int) -> str:
+    """`text` on one line, cut at a word boundary to about `limit` characters (with `…`)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(" ,;:") + " …"
+
+
 def _reason(how: str, memory: MemoryView, sentence: str, trigger: str) -> str:
-    quoted = f"“{sentence[:200]}”"
+    quoted = f"“{_clip(sentence, 200)}”"
     if how == "prohibition":
         return f"the request asks for {trigger}; this {memory.kind} says: {quoted}"
     if how == "diff":
@@ -716,7 +725,7 @@ def _reason(how: str, memory: MemoryView, sentence: str, trigger: str) -> str:
         return f"the code added to {trigger} does not do what this rule requires: {quoted}"
     if how == "superseded":
         return (
-            f"the request goes back to “{sentence[:120]}” ({trigger}), which this "
+            f"the request goes back to “{_clip(sentence, 120)}” ({trigger}), which this "
             f"{memory.kind} replaced"
         )
     return f"the request asks for {trigger}; this {memory.kind} settled on: {quoted}"
