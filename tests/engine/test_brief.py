@@ -32,6 +32,20 @@ def test_request_that_revives_a_ruled_out_choice_lists_the_conflict_first(
     assert any(r.startswith("src/tidewater/payments/webhooks.py") for r in refs(packet))
 
 
+def test_a_conflicting_memory_shows_the_sentence_that_conflicts(indexed_sample: Any) -> None:
+    packet = indexed_sample.brief(
+        "move the webhook retries onto a Celery task so WebhookSender.send stops blocking"
+    )
+    by_ref = {i.ref: i for i in packet.items}
+    for conflict in packet.conflicts:
+        item = by_ref[conflict.ref]
+        # The quote is in the conflict; the item says why in a few words and shows the
+        # sentence in its text, even when the memory is too long to show whole (ADR 0003 says
+        # it in its last section).
+        assert item.why == "conflicts with the request: the request asks for celery"
+        assert " ".join(conflict.sentence.split()) in " ".join(item.text.split())
+
+
 def test_float_for_money_conflicts_with_the_integer_cents_decision(indexed_sample: Any) -> None:
     packet = indexed_sample.brief("store the VAT amount as a float in compute_invoice_total")
     assert "money-is-integer-cents-b41a" in [c.ref for c in packet.conflicts]

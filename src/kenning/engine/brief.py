@@ -21,7 +21,13 @@ from typing import Any
 import pathspec
 
 from kenning.engine.classify import Intent, classify
-from kenning.engine.conflicts import Conflict, MemoryView, find_conflicts, parse_diff
+from kenning.engine.conflicts import (
+    Conflict,
+    MemoryView,
+    find_conflicts,
+    parse_diff,
+    short_reason,
+)
 from kenning.engine.expand import run_expansions
 from kenning.engine.filerank import RankedFile, spread_over_files
 from kenning.engine.link import EntityTable, IndexedEntities, Mention, find_mentions
@@ -516,7 +522,10 @@ class BriefEngine:
             if hit is not None:
                 # The sentence that conflicts first; the rest of the memory only as room allows.
                 item = self._memory_item(
-                    hit, f"conflicts with the request: {conflict.reason}", min(max_item, 140)
+                    hit,
+                    f"conflicts with the request: {short_reason(conflict)}",
+                    min(max_item, 140),
+                    lead=conflict.sentence,
                 )
                 pinned.append(Candidate(item, None))
         # Scoped rules always apply, but at most the plan's rule quota of them, each kept short.
@@ -614,13 +623,13 @@ class BriefEngine:
                 break
         return out
 
-    def _memory_item(self, hit: Hit, why: str, max_tokens: int) -> PacketItem:
+    def _memory_item(self, hit: Hit, why: str, max_tokens: int, lead: str = "") -> PacketItem:
         status, note = self._labels.get(hit.ref, (hit.status, ""))
         return PacketItem(
             hit.kind,
             hit.ref,
             hit.title,
-            fit_memory_text(hit.title, hit.text, max_tokens),
+            fit_memory_text(hit.title, hit.text, max_tokens, lead),
             hit.score,
             f"{why}; {note}" if note else why,
             status=status,

@@ -715,20 +715,37 @@ def _clip(text: str, limit: int) -> str:
 
 def _reason(how: str, memory: MemoryView, sentence: str, trigger: str) -> str:
     quoted = f"“{_clip(sentence, 200)}”"
-    if how == "prohibition":
-        return f"the request asks for {trigger}; this {memory.kind} says: {quoted}"
-    if how == "diff":
-        return f"the change adds {trigger}; this {memory.kind} says: {quoted}"
+    clause = _clause(how, memory.kind, trigger)
+    if how in ("prohibition", "diff"):
+        return f"{clause}; this {memory.kind} says: {quoted}"
     if how == "edit":
-        return f"the change edits {trigger}, which this {memory.kind} freezes: {quoted}"
+        return f"{clause}, which this {memory.kind} freezes: {quoted}"
     if how == "requirement":
-        return f"the code added to {trigger} does not do what this rule requires: {quoted}"
+        return f"{clause}: {quoted}"
     if how == "superseded":
         return (
             f"the request goes back to “{_clip(sentence, 120)}” ({trigger}), which this "
             f"{memory.kind} replaced"
         )
-    return f"the request asks for {trigger}; this {memory.kind} settled on: {quoted}"
+    return f"{clause}; this {memory.kind} settled on: {quoted}"
+
+
+def _clause(how: str, kind: str, trigger: str) -> str:
+    if how == "diff":
+        return f"the change adds {trigger}"
+    if how == "edit":
+        return f"the change edits {trigger}"
+    if how == "requirement":
+        return f"the code added to {trigger} does not do what this rule requires"
+    if how == "superseded":
+        return f"the request goes back to what this {kind} replaced ({trigger})"
+    return f"the request asks for {trigger}"
+
+
+def short_reason(conflict: Conflict) -> str:
+    """The reason without the quote: the packet's item shows the memory's text under it, and
+    the quote is in the packet's conflicts already."""
+    return _clause(conflict.how, conflict.kind, conflict.trigger)
 
 
 def conflicts_to_dicts(conflicts: Iterable[Conflict]) -> list[dict[str, Any]]:

@@ -142,8 +142,8 @@ class Packet:
                 if item.kind in ("symbol", "file"):
                     lang = _fence_lang(item.ref)
                     lines += [f"```{lang}", item.text.rstrip(), "```"]
-                else:
-                    lines.append(item.text.rstrip())
+                else:  # its own paragraph, not run on after the why line
+                    lines += ["", item.text.rstrip()]
         if not self.items and not self.conflicts:
             lines += ["", "_Nothing in this project's index matches the request._"]
         return "\n".join(lines).rstrip() + "\n"
@@ -249,12 +249,19 @@ def listing_text(text: str, max_tokens: int = 24) -> str:
     return cut.replace("`", "'")
 
 
-def fit_memory_text(title: str, text: str, max_tokens: int) -> str:
-    """A memory's text without a repeated title, cut to `max_tokens`."""
+def fit_memory_text(title: str, text: str, max_tokens: int, lead: str = "") -> str:
+    """A memory's text without a repeated title, cut to `max_tokens`. A `lead` sentence (the
+    one a conflict quotes) goes first when the cut would leave it out."""
     body = text.strip()
     if body.startswith(title):
         body = body[len(title) :].strip()
-    return truncate_to_tokens(body, max_tokens) if body else ""
+    if not body:
+        return ""
+    fitted = truncate_to_tokens(body, max_tokens)
+    lead = " ".join(lead.split())
+    if lead and lead not in " ".join(fitted.split()) and lead != title:
+        fitted = truncate_to_tokens(f"{lead}\n\n{body}", max_tokens)
+    return fitted
 
 
 # At most this share of the budget goes to pinned items (conflicts, scoped rules, named memories),
