@@ -15,7 +15,8 @@ from typing import Any
 import click
 
 SUITES = ("latency", "history", "locomo", "conflicts", "routing")
-PEERS = ("basic-memory",)
+PEERS = ("basic-memory", "aider-repomap")
+LOCOMO_PEERS = ("basic-memory",)  # aider's repo map ranks repository files, not turns
 DEFAULT_COMMITS = 50
 
 
@@ -113,6 +114,10 @@ def _peers(names: tuple[str, ...], workdir: Path) -> list[Any]:
             from kenning.bench.peers import BasicMemory
 
             peers.append(BasicMemory(workdir / "basic-memory"))
+        elif name == "aider-repomap":
+            from kenning.bench.peers import AiderRepoMap
+
+            peers.append(AiderRepoMap(workdir / "aider-repomap"))
     return peers
 
 
@@ -339,7 +344,13 @@ def _run_suite(
 
         data = locomo.find_data(opts["locomo_path"], start)
         sub = Path(tempfile.mkdtemp(dir=workdir))
-        peers = _peers(opts["peers"], sub)
+        for name in (n for n in opts["peers"] if n not in LOCOMO_PEERS):
+            click.echo(
+                f"locomo: skipping the peer {name}: it ranks repository files, not conversation "
+                "turns (run it with the history suite)",
+                err=True,
+            )
+        peers = _peers(tuple(n for n in opts["peers"] if n in LOCOMO_PEERS), sub)
         try:
             result = locomo.run(
                 data,

@@ -1,10 +1,15 @@
-"""Peers run side by side with kenning on the same data: basic-memory for now.
+"""Peers run side by side with kenning on the same data: basic-memory and aider's repo map.
 
-A peer is driven out of process, in its own venv: `BasicMemory` starts
-`bench/peers/basic_memory.py` under basic-memory's Python and speaks JSON lines to it. The peer
-is never a kenning dependency; `sh bench/peers/setup_basic_memory.sh` installs it into a cache
-folder (or point `BASIC_MEMORY_VENV` at an existing venv). Other local peers were checked and
-left out: mem0 needs an LLM API key or a hub-downloaded embedder, so it cannot run offline.
+A peer is driven out of process, in its own venv, over JSON lines: `BasicMemory` starts
+`bench/peers/basic_memory.py` under basic-memory's Python, `AiderRepoMap` starts
+`bench/peers/aider_repomap.py` under aider's. Neither is ever a kenning dependency;
+`sh bench/peers/setup_basic_memory.sh` and `sh bench/peers/setup_aider.sh` install them into a
+cache folder (or point `BASIC_MEMORY_VENV` / `AIDER_VENV` at an existing venv).
+
+basic-memory answers both protocols (LoCoMo turns as notes, repository files as documents).
+aider's repo map ranks repository files only, so it is a files-touched peer and nothing else.
+Other local peers were checked and left out: mem0 needs an LLM API key or a hub-downloaded
+embedder, so it cannot run offline.
 """
 
 from __future__ import annotations
@@ -22,18 +27,81 @@ from kenning.tokens import count_tokens
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DRIVER = REPO_ROOT / "bench" / "peers" / "basic_memory.py"
+AIDER_DRIVER = REPO_ROOT / "bench" / "peers" / "aider_repomap.py"
 
 
 class PeerUnavailable(KenningError):
     """A peer is not installed (the message says how to install it)."""
 
 
-def basic_memory_venv() -> Path:
-    env = os.environ.get("BASIC_MEMORY_VENV")
+def _venv(variable: str, folder: str) -> Path:
+    env = os.environ.get(variable)
     if env:
         return Path(env).expanduser()
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "kenning-bench" / "basic-memory"
+    return cache / "kenning-bench" / folder
+
+
+def basic_memory_venv() -> Path:
+    """basic-memory's venv: `BASIC_MEMORY_VENV`, else the bench cache folder."""
+    return _venv("BASIC_MEMORY_VENV", "basic-memory")
+
+
+def aider_venv() -> Path:
+    """aider's venv: `AIDER_VENV`, else the bench cache folder."""
+    return _venv("AIDER_VENV", "aider")
+
+
+class _Driver:
+    """A peer's driver script under the peer's own Python, spoken to in JSON lines."""
+
+    def __init__(
+        self, label: str, python: Path, script: Path, env: dict[str, str], log: Path
+    ) -> None:
+        self.label = label
+        self._log = log.open("w")
+        self._proc = subprocess.Popen(
+            [str(python), str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        )
+
+    def call(self, **request: Any) -> dict[str, Any]:
+        """Send one request, return its answer.
+
+        Raises:
+            PeerUnavailable: the driver has exited (its log says why).
+            KenningError: the peer answered with an error.
+        """
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        if not line:
+            raise PeerUnavailable(f"{self.label}'s driver exited; see {self._log.name}")
+        answer: dict[str, Any] = json.loads(line)
+        if not answer.get("ok"):
+            raise KenningError(f"{self.label}: {answer.get('error')}")
+        return answer
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self.call(op="quit")
+            except (KenningError, OSError, ValueError):
+                pass
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        for stream in (self._proc.stdin, self._proc.stdout):
+            if stream is not None:
+                stream.close()
+        self._log.close()
 
 
 class BasicMemory:
@@ -54,41 +122,25 @@ class BasicMemory:
         workdir.mkdir(parents=True, exist_ok=True)
         home = workdir / "home"
         home.mkdir(exist_ok=True)
-        self._log = (workdir / "basic-memory.log").open("w")
-        env = {
-            **os.environ,
-            "HOME": str(home),
-            "BASIC_MEMORY_BENCH_ROOT": str(workdir / "projects"),
-            "BASIC_MEMORY_LOG_LEVEL": "WARNING",
-            "HF_HUB_OFFLINE": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-        self._proc = subprocess.Popen(
-            [str(python), str(DRIVER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-            env=env,
+        self._driver = _Driver(
+            "basic-memory",
+            python,
+            DRIVER,
+            {
+                "HOME": str(home),
+                "BASIC_MEMORY_BENCH_ROOT": str(workdir / "projects"),
+                "BASIC_MEMORY_LOG_LEVEL": "WARNING",
+                "HF_HUB_OFFLINE": "1",
+            },
+            workdir / "basic-memory.log",
         )
+        self._call = self._driver.call
         self._projects: set[str] = set()
         self._files: dict[str, str] = {}
         self.ingest_seconds = 0.0
         self.ingested = 0
         self.errors: list[str] = []
         self._title_of: dict[str, str] = {}
-
-    def _call(self, **request: Any) -> dict[str, Any]:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(json.dumps(request) + "\n")
-        self._proc.stdin.flush()
-        line = self._proc.stdout.readline()
-        if not line:
-            raise PeerUnavailable(f"basic-memory's driver exited; see {self._log.name}")
-        answer: dict[str, Any] = json.loads(line)
-        if not answer.get("ok"):
-            raise KenningError(f"basic-memory: {answer.get('error')}")
-        return answer
 
     def _project(self, key: str) -> str:
         name = "".join(c if c.isalnum() else "-" for c in key.lower()).strip("-") or "bench"
@@ -176,13 +228,75 @@ class BasicMemory:
         }
 
     def close(self) -> None:
-        if self._proc.poll() is None:
-            try:
-                self._call(op="quit")
-            except (KenningError, OSError, ValueError):
-                pass
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-        self._log.close()
+        self._driver.close()
+
+
+class AiderRepoMap:
+    """aider 0.86.2's repo map ranking a repository's files for a message; files-touched only.
+
+    Ranks the way aider's Coder does for a chat message with no files in the chat (see the
+    driver's docstring for what is shimmed): tree-sitter tags, the message's file and
+    identifier mentions, PageRank, the default 1,024-token map. Tokens are kenning's count of
+    the map text aider would send; aider's own (cl100k_base) count is in `stats()`.
+    """
+
+    name = "aider-repomap"
+    search_mode = "tree-sitter tags + PageRank (aider 0.86.2 RepoMap, no files in the chat)"
+
+    def __init__(self, workdir: Path, venv: Path | None = None) -> None:
+        venv = venv or aider_venv()
+        python = venv / "bin" / "python"
+        if not python.exists() or not AIDER_DRIVER.is_file():
+            raise PeerUnavailable(
+                f"aider is not installed in {venv}: run `sh bench/peers/setup_aider.sh` from a "
+                "kenning checkout (or set AIDER_VENV)"
+            )
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._driver = _Driver(
+            "aider-repomap",
+            python,
+            AIDER_DRIVER,
+            {
+                "AIDER_BENCH_CACHE": str(workdir / "tags"),
+                "AIDER_ANALYTICS": "false",
+                "AIDER_CHECK_UPDATE": "false",
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                "HF_HUB_OFFLINE": "1",
+                "PYTHONHASHSEED": "0",  # aider lists untagged files in set order: keep it stable
+            },
+            workdir / "aider-repomap.log",
+        )
+        self._call = self._driver.call
+        self.sync_seconds: list[float] = []
+        self.rewritten = 0
+        self.aider_tokens: list[int] = []
+        self.empty_maps = 0
+
+    def sync_files(self, root: Path, paths: Sequence[str]) -> None:
+        answer = self._call(op="sync", root=str(root.resolve()), files=list(paths))
+        self.sync_seconds.append(float(answer.get("seconds", 0.0)))
+        self.rewritten += int(answer.get("rewritten", 0))
+
+    def rank_files(self, query: str, k: int) -> tuple[list[str], int]:
+        answer = self._call(op="rank", query=query, k=k)
+        text = str(answer.get("map") or "")
+        self.aider_tokens.append(int(answer.get("map_tokens") or 0))
+        self.empty_maps += not text
+        return [str(p) for p in answer.get("paths", [])], count_tokens(text)
+
+    def stats(self) -> dict[str, Any]:
+        later = self.sync_seconds[1:]
+        return {
+            "search_mode": self.search_mode,
+            "map_budget": 1024,
+            "map_tokens_cl100k_mean": round(sum(self.aider_tokens) / len(self.aider_tokens), 1)
+            if self.aider_tokens
+            else None,
+            "empty_maps": self.empty_maps,
+            "tagging_first_s": round(self.sync_seconds[0], 2) if self.sync_seconds else None,
+            "tagging_incremental_mean_s": round(sum(later) / len(later), 3) if later else None,
+            "files_retagged_after_checkout": self.rewritten,
+        }
+
+    def close(self) -> None:
+        self._driver.close()
