@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kenning.engine.pack import focus_lines
+from kenning.engine.retrieve import matched_terms
 from kenning.index.terms import query_terms
 from kenning.workspace import Workspace
 
@@ -53,3 +54,11 @@ def test_focus_lands_on_the_line_with_the_name() -> None:
     text, first, last = focus_lines("\n".join(lines), 1, query_terms("sqlite_schema"), 40)
     assert first <= 31 <= last
     assert "sqlite_schema" in text
+
+
+def test_a_hit_that_holds_the_name_is_said_to_match_the_name_not_its_parts() -> None:
+    terms = query_terms("store the VAT amount as a float in compute_invoice_total")
+    text = "def compute_invoice_total(invoice): amount = invoice.total"
+    assert matched_terms(terms, text) == ["compute_invoice_total", "amount"]
+    # Without the name, its parts are what matched.
+    assert matched_terms(terms, "the invoice total amount") == ["amount", "invoice", "total"]

@@ -654,8 +654,10 @@ def _date(epoch: float | None) -> str | None:
 
 def _why(hit: Hit) -> str:
     parts: list[str] = [hit.named] if hit.named else []
-    if hit.matched:
-        parts.append("matches " + ", ".join(f"“{t}”" for t in hit.matched[:4]))
+    # A name the request names outright is said once ("the request names `x`"), not matched too.
+    matched = [t for t in hit.matched if f"`{t}`" not in (hit.named or "").lower()]
+    if matched:
+        parts.append("matches " + ", ".join(f"“{t}”" for t in matched[:4]))
     if "dense" in hit.ranks and hit.ranks["dense"] <= 5:
         parts.append(f"close in meaning (#{hit.ranks['dense']})")
     if "graph" in hit.ranks:

@@ -141,6 +141,16 @@ FILE_POOL = 200
 FIELD_WEIGHTS = {"chunks_fts": (4.0, 1.0), "memory_fts": (2.0, 1.0)}
 
 
+def matched_terms(terms: Sequence[str], haystack: str, limit: int = 6) -> list[str]:
+    """The request terms a hit's lowercase text holds, for its `why`: a snake_case name the
+    request wrote (a phrase term) as written, first, and then the words not already part of
+    one (“compute_invoice_total”, not “compute”, “invoice”, “total”)."""
+    names = [n for t in terms if " " in t and (n := t.replace(" ", "_")) in haystack]
+    parts = {p for n in names for p in n.split("_")}
+    words = [t for t in terms if " " not in t and t not in parts and t in haystack]
+    return (names + words)[:limit]
+
+
 def _normalised(ranking: Sequence[tuple[int, float]]) -> dict[int, float]:
     """Min-max scores of one ranker's pool; a pool of one (or of equal scores) scores 1."""
     if not ranking:
@@ -485,8 +495,7 @@ class Retriever:
             ordered = order_by_files(ordered, files)
         chosen = mmr(ordered, k, query_vec, self) if diversify else ordered[:k]
         for hit in chosen:  # what each kept hit matched, for its `why` (substring test: cheap)
-            haystack = f"{hit.title} {hit.path} {hit.text}".lower()
-            hit.matched = [t for t in terms if t in haystack][:6]
+            hit.matched = matched_terms(terms, f"{hit.title} {hit.path} {hit.text}".lower())
         return chosen
 
     def timeline(self) -> Timeline:
