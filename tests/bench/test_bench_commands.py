@@ -142,3 +142,14 @@ def test_labelled_set_script_with_another_command_line_is_reported_not_fatal(
     result = commands.run_evaluator("routing", tmp_path)
     assert result["available"] is False
     assert "does not run as `routing.py --json PATH`" in result["note"]
+
+
+def test_the_docs_say_how_each_peer_ran(tmp_path: Path) -> None:
+    from kenning.bench.report import _peer_line
+
+    notes = {"search_mode": "text (FTS)", "notes_ingested": 3, "ingest_ms_per_note": 5.0}
+    assert "3 notes written through its own tools at 5.0 ms per note" in _peer_line("bm", notes)
+    other = {"search_mode": "tags + PageRank", "map_budget": 1024, "tagging_first_s": 0.6}
+    assert _peer_line("aider-repomap", other) == (
+        "Peer aider-repomap: tags + PageRank; map budget 1,024; tagging first 0.6 s."
+    )

@@ -328,6 +328,24 @@ def _corpus_line(result: dict[str, Any]) -> str:
     return f"project {corpus.get('path', '')} ({_f(corpus.get('files'))} files)"
 
 
+def _peer_line(peer: str, stats: dict[str, Any]) -> str:
+    """One sentence on how a peer ran: basic-memory's ingestion, or any other peer's stats."""
+    if "notes_ingested" in stats:
+        return (
+            f"Peer {peer}: search {stats.get('search_mode')}; "
+            f"{stats.get('notes_ingested')} notes written through its own tools at "
+            f"{stats.get('ingest_ms_per_note')} ms per note (first-write warm-up "
+            f"included); {stats.get('notes_refused', 0)} refused."
+        )
+    def said(key: str, value: Any) -> str:
+        unit = next((u for u in ("_ms", "_s") if key.endswith(u)), "")
+        shown = f"{value:g}" if isinstance(value, float) else _f(value)
+        return f"{key.removesuffix(unit).replace('_', ' ')} {shown}{unit.replace('_', ' ')}"
+
+    rest = "; ".join(said(k, v) for k, v in stats.items() if k != "search_mode")
+    return f"Peer {peer}: {stats.get('search_mode')}" + (f"; {rest}." if rest else ".")
+
+
 def _recall_title(result: dict[str, Any]) -> str:
     if result.get("suite") == "locomo":
         return f"LoCoMo evidence recall, {result.get('questions')} questions"
@@ -577,13 +595,7 @@ def markdown(
                     "",
                 ]
             for peer, stats in (result.get("peers") or {}).items():
-                parts += [
-                    f"Peer {peer}: search {stats.get('search_mode')}; "
-                    f"{stats.get('notes_ingested')} notes written through its own tools at "
-                    f"{stats.get('ingest_ms_per_note')} ms per note (first-write warm-up "
-                    f"included); {stats.get('notes_refused', 0)} refused.",
-                    "",
-                ]
+                parts += [_peer_line(peer, stats), ""]
             if result.get("suite") == "history":
                 parts += [
                     f"Skipped commits: {', '.join(f'{v} {k}' for k, v in result.get('skipped', {}).items()) or 'none'}. "
