@@ -337,6 +337,7 @@ def _peer_line(peer: str, stats: dict[str, Any]) -> str:
             f"{stats.get('ingest_ms_per_note')} ms per note (first-write warm-up "
             f"included); {stats.get('notes_refused', 0)} refused."
         )
+
     def said(key: str, value: Any) -> str:
         unit = next((u for u in ("_ms", "_s") if key.endswith(u)), "")
         shown = f"{value:g}" if isinstance(value, float) else _f(value)
