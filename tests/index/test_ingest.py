@@ -4,6 +4,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from kenning.index.ingest import DocRow, plan_changes
 from kenning.index.scan import FileEntry
 from kenning.workspace import Workspace
@@ -99,6 +101,50 @@ def test_instruction_files_and_adrs_become_memories(tmp_path: Path) -> None:
         ("decision", "docs/adr/0002-queue.md:1-11", "2. Use a Postgres queue", "superseded"),
     ]
     assert '"scope": ["src/api/**", "src/web/*.ts"]' in rows[0][4]
+
+
+@pytest.mark.parametrize(
+    ("status_line", "status"),
+    [
+        ("- Status: Superseded by [ADR 0003](0003-queue.md)", "superseded"),
+        ("* Status: deprecated", "retired"),
+        ("**Status:** Rejected", "retired"),
+        ("> Status: rejected", "retired"),
+    ],
+)
+def test_an_adr_status_in_a_list_or_bold_is_read(
+    tmp_path: Path, status_line: str, status: str
+) -> None:
+    (tmp_path / "docs" / "adr").mkdir(parents=True)
+    (tmp_path / "docs" / "adr" / "0002-celery.md").write_text(
+        f"# ADR 0002: Celery\n\n{status_line}\n- Date: 2025-03-04\n\n## Decision\n\nUse Celery.\n"
+    )
+    ws = Workspace.open(tmp_path)
+    ws.index(embed=False)
+    found = ws.db.execute("SELECT status FROM chunks WHERE kind = 'decision'").fetchall()
+    ws.close()
+    assert found == [(status,)]
+
+
+def test_an_index_from_before_m013_reads_its_adrs_again(tmp_path: Path) -> None:
+    (tmp_path / "docs" / "adr").mkdir(parents=True)
+    (tmp_path / "docs" / "adr" / "0002-celery.md").write_text(
+        "# ADR 0002: Celery\n\n- Status: Superseded by ADR 0003\n\n## Decision\n\nCelery.\n"
+    )
+    (tmp_path / "app.py").write_text("def run() -> None:\n    pass\n")
+    ws = Workspace.open(tmp_path)
+    ws.index(embed=False)
+    # What an index written before m013 holds: the ADR read as active.
+    with ws.db:
+        ws.db.execute("UPDATE chunks SET status = 'active' WHERE kind = 'decision'")
+        ws.db.execute("DELETE FROM _kenning_migrations WHERE name = 'm013_reread_adrs'")
+    ws.close()
+    again = Workspace.open(tmp_path)
+    stats = again.index(embed=False)
+    status = again.db.execute("SELECT status FROM chunks WHERE kind = 'decision'").fetchall()
+    again.close()
+    assert not stats.rebuilt and stats.files_indexed == 1  # the ADR alone, not app.py
+    assert status == [("superseded",)]
 
 
 def test_secrets_never_reach_the_index(tmp_path: Path) -> None:

@@ -202,7 +202,8 @@ def _adr(path: str, text: str) -> Imported | None:
     status = "active"
     date: str | None = None
     for n, line in enumerate(lines):
-        low = line.strip().lower().lstrip("#*_ ")
+        # "## Status", "Status: …", "- Status: …" (MADR's list), "**Status:** …", "> Status"
+        low = line.strip().lower().lstrip("#*_->+ \t")
         if low.startswith("status"):
             words = re.findall(r"[a-z]+", low[6:])
             if not words and n + 1 < len(lines):

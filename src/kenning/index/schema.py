@@ -318,6 +318,17 @@ def m012_file_history(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM meta WHERE key = 'cochange_head'")
 
 
+@migration
+def m013_reread_adrs(db: sqlite3.Connection) -> None:
+    """ADR status lines written as a list item ("- Status: Superseded by ADR 3", MADR's form)
+    were read as active. Imported decisions' files are marked changed, so the next index run
+    reads them again (their content hash no longer matches)."""
+    db.execute(
+        "UPDATE documents SET mtime = -1, hash = '' WHERE id IN "
+        "(SELECT doc_id FROM chunks WHERE kind = 'decision' AND ref LIKE '%:%')"
+    )
+
+
 def applied(db: sqlite3.Connection) -> list[str]:
     """Names of the migrations this database has run, in order."""
     db.execute(
