@@ -713,21 +713,23 @@ def _clip(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:") + " …"
 
 
+# How a reason's clause leads into the memory's quoted sentence, by kind of conflict.
+_LEAD_INS = {
+    "prohibition": "; this {kind} says:",
+    "diff": "; this {kind} says:",
+    "edit": ", which this {kind} freezes:",
+    "requirement": ":",
+}
+
+
 def _reason(how: str, memory: MemoryView, sentence: str, trigger: str) -> str:
-    quoted = f"“{_clip(sentence, 200)}”"
-    clause = _clause(how, memory.kind, trigger)
-    if how in ("prohibition", "diff"):
-        return f"{clause}; this {memory.kind} says: {quoted}"
-    if how == "edit":
-        return f"{clause}, which this {memory.kind} freezes: {quoted}"
-    if how == "requirement":
-        return f"{clause}: {quoted}"
     if how == "superseded":
         return (
             f"the request goes back to “{_clip(sentence, 120)}” ({trigger}), which this "
             f"{memory.kind} replaced"
         )
-    return f"{clause}; this {memory.kind} settled on: {quoted}"
+    lead_in = _LEAD_INS.get(how, "; this {kind} settled on:").format(kind=memory.kind)
+    return f"{_clause(how, memory.kind, trigger)}{lead_in} “{_clip(sentence, 200)}”"
 
 
 def _clause(how: str, kind: str, trigger: str) -> str:
