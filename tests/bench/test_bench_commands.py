@@ -153,3 +153,14 @@ def test_the_docs_say_how_each_peer_ran(tmp_path: Path) -> None:
     assert _peer_line("aider-repomap", other) == (
         "Peer aider-repomap: tags + PageRank; map budget 1,024; tagging first 0.6 s."
     )
+
+
+def test_docs_without_plots_keep_the_plots_drawn_before(locomo_file: Path, tmp_path: Path) -> None:
+    out_dir = tmp_path / "results"
+    run("bench", "locomo", "--locomo", str(locomo_file), "--no-embed", "--out", str(out_dir))
+    (out_dir / "plots").mkdir()
+    (out_dir / "plots" / "locomo-recall.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    docs = tmp_path / "docs" / "benchmarks.md"
+    printed = run("bench", "--from", str(out_dir), "--docs", str(docs))
+    assert "1 plots reused" in printed
+    assert "](../results/plots/locomo-recall.png)" in docs.read_text()

@@ -268,6 +268,10 @@ def bench(
         folder = (out or from_dir or Path.cwd()) / "plots"
         plot_files = report.plots(results, folder)
         console.print(f"{len(plot_files)} plots in {folder}")
+    elif docs is not None and from_dir is not None and (from_dir / "plots").is_dir():
+        # The page keeps the plots drawn before (redrawing needs matplotlib and --plots).
+        plot_files = sorted((from_dir / "plots").glob("*.png"))
+        console.print(f"{len(plot_files)} plots reused from {from_dir / 'plots'} (--plots redraws)")
     if docs is not None:
         notes_file = (from_dir or out or Path.cwd()) / "NOTES.md"
         notes = notes_file.read_text() if notes_file.is_file() else ""
