@@ -24,6 +24,14 @@ def print_invoice(lines: list[int]) -> str:
     """The printed invoice: each line, then the invoice total."""
     return "\\n".join(str(n) for n in lines) + f"\\ntotal {invoice_total(lines)}"
 ''',
+    "shop/codes.py": '''"""Status codes."""
+
+
+class HTTP:
+    """The HTTP status codes the shop answers with."""
+
+    OK = 200
+''',
     "shop/text.py": '''"""Small text helpers."""
 
 
@@ -64,3 +72,12 @@ def test_a_symbol_written_as_code_is_promoted(shop: Workspace) -> None:
     items = code_items(shop, "print the invoice total with `one_line`")
     assert items[0].ref.startswith("shop/text.py:")
     assert "the request names `one_line`" in items[0].why
+
+
+def test_an_acronym_in_capitals_is_prose_unless_quoted(shop: Workspace) -> None:
+    # `class HTTP` exists, but "HTTP" in a sentence is the protocol, not the class.
+    items = code_items(shop, "print_invoice should send the invoice total over HTTP")
+    assert items[0].ref.startswith("shop/invoices.py:")
+    assert all("the request names `HTTP`" not in i.why for i in items)
+    quoted = code_items(shop, "add a 402 code to `HTTP`")
+    assert quoted[0].ref.startswith("shop/codes.py:") and "names `HTTP`" in quoted[0].why

@@ -172,6 +172,12 @@ def test_request_identifiers_weigh_code_like_names_over_plain_words() -> None:
     assert "Add" not in names and "to" not in names
 
 
+def test_an_acronym_in_capitals_is_a_plain_word_unless_quoted_as_code() -> None:
+    names = request_identifiers("the two BM25 searches over HTTP; ParamType and `JSON` and getURL")
+    assert names["BM25"] == names["HTTP"] == 0.5  # prose acronyms
+    assert names["ParamType"] == names["getURL"] == names["JSON"] == 1.0
+
+
 def test_a_memory_search_ranks_no_files(shop: Workspace) -> None:
     shop.search(REQUEST, kind="code")
     shop.search(REQUEST, kind="memory")

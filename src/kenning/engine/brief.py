@@ -46,7 +46,7 @@ from kenning.engine.vectors import embed_query
 from kenning.hygiene.staleness import stale_findings
 from kenning.hygiene.validity import STALE_WEIGHT, Window, window_of_json
 from kenning.index.db import get_meta
-from kenning.index.terms import query_terms
+from kenning.index.terms import is_mixed_case, query_terms
 
 DEFAULT_BUDGET = 2000
 # Expansions rank below the best chunk of this many of the code search's best files.
@@ -638,9 +638,10 @@ class BriefEngine:
 
 
 def _written_as_code(span: str, request: str) -> bool:
-    """True when the request writes `span` as code: in backticks, or with `_`, `.`, `(` or an
-    inner capital (`WebhookSender`, `compute_total`, `Client.send`, `send()`)."""
-    if any(c in span for c in "_.(") or any(c.isupper() for c in span[1:]):
+    """True when the request writes `span` as code: in backticks, or with `_`, `.`, `(` or in
+    mixed case (`WebhookSender`, `compute_total`, `Client.send`, `send()`); not an acronym in
+    capitals (`BM25`, `HTTP`) unless it is in backticks."""
+    if any(c in span for c in "_.(") or is_mixed_case(span):
         return True
     return any(span in quoted for quoted in _BACKTICKED.findall(request))
 

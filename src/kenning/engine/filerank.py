@@ -41,7 +41,13 @@ from pathlib import PurePosixPath
 from typing import Protocol, TypeVar
 
 from kenning.index.db import get_meta
-from kenning.index.terms import STOP_WORDS, fts_query, query_terms, split_identifier
+from kenning.index.terms import (
+    STOP_WORDS,
+    fts_query,
+    is_mixed_case,
+    query_terms,
+    split_identifier,
+)
 
 _PATH_WORD = re.compile(r"[A-Za-z0-9]+")
 _TEST_PATH = re.compile(
@@ -173,10 +179,7 @@ def request_identifiers(text: str) -> dict[str, float]:
             if len(part) < 3 or part.lower() in STOP_WORDS:
                 continue
             code_like = (
-                token in quoted
-                or "." in token
-                or "_" in part.strip("_")
-                or any(c.isupper() for c in part[1:])
+                token in quoted or "." in token or "_" in part.strip("_") or is_mixed_case(part)
             )
             out[part] = max(out.get(part, 0.0), 1.0 if code_like else 0.5)
     return out

@@ -29,6 +29,13 @@ STOP_WORDS = frozenset(
 )
 
 
+def is_mixed_case(word: str) -> bool:
+    """`WebhookSender`, `getURL`, `ParamType`: a capital after the first letter beside a lowercase
+    one, as names are written. All capitals (`BM25`, `HTTP`, `JSON`) is how acronyms are written
+    in prose, so on its own it does not mark a word as code."""
+    return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
+
+
 def split_identifier(word: str) -> list[str]:
     """`WebhookSender` → ['webhook', 'sender']; `parse_HTTPHeader` → ['parse', 'http', 'header']."""
     parts: list[str] = []
