@@ -27,6 +27,12 @@ if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import aider.repomap' 2>/
   echo "$VENV"; exit 0
 fi
 "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet "aider-chat==0.86.2"
+# A half-installed venv is removed: the peer's tests run whenever the venv's Python exists.
+if ! { "$VENV/bin/python" -m pip install --quiet --upgrade pip &&
+  "$VENV/bin/python" -m pip install --quiet "aider-chat==0.86.2" &&
+  "$VENV/bin/python" -c 'import aider.repomap'; }; then
+  rm -rf "$VENV"
+  echo "aider-chat 0.86.2 could not be installed into $VENV" >&2
+  exit 1
+fi
 echo "$VENV"
