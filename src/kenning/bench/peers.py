@@ -52,6 +52,21 @@ def aider_venv() -> Path:
     return _venv("AIDER_VENV", "aider")
 
 
+def _installed_python(label: str, venv: Path, driver: Path, setup: str, variable: str) -> Path:
+    """The Python of a peer's venv, with its driver script present.
+
+    Raises:
+        PeerUnavailable: either is missing (the message says how to install the peer).
+    """
+    python = venv / "bin" / "python"
+    if not python.exists() or not driver.is_file():
+        raise PeerUnavailable(
+            f"{label} is not installed in {venv}: run `sh bench/peers/{setup}` from a kenning "
+            f"checkout (or set {variable})"
+        )
+    return python
+
+
 class _Driver:
     """A peer's driver script under the peer's own Python, spoken to in JSON lines."""
 
@@ -112,13 +127,9 @@ class BasicMemory:
 
     def __init__(self, workdir: Path, venv: Path | None = None) -> None:
         venv = venv or basic_memory_venv()
-        python = venv / "bin" / "python"
-        if not python.exists() or not DRIVER.is_file():
-            raise PeerUnavailable(
-                f"basic-memory is not installed in {venv}: run "
-                "`sh bench/peers/setup_basic_memory.sh` from a kenning checkout "
-                "(or set BASIC_MEMORY_VENV)"
-            )
+        python = _installed_python(
+            "basic-memory", venv, DRIVER, "setup_basic_memory.sh", "BASIC_MEMORY_VENV"
+        )
         workdir.mkdir(parents=True, exist_ok=True)
         home = workdir / "home"
         home.mkdir(exist_ok=True)
@@ -245,12 +256,7 @@ class AiderRepoMap:
 
     def __init__(self, workdir: Path, venv: Path | None = None) -> None:
         venv = venv or aider_venv()
-        python = venv / "bin" / "python"
-        if not python.exists() or not AIDER_DRIVER.is_file():
-            raise PeerUnavailable(
-                f"aider is not installed in {venv}: run `sh bench/peers/setup_aider.sh` from a "
-                "kenning checkout (or set AIDER_VENV)"
-            )
+        python = _installed_python("aider", venv, AIDER_DRIVER, "setup_aider.sh", "AIDER_VENV")
         workdir.mkdir(parents=True, exist_ok=True)
         self._driver = _Driver(
             "aider-repomap",

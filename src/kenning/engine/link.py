@@ -34,7 +34,7 @@ from typing import Any
 
 from kenning.index import entity_keys
 from kenning.index.entity_keys import FUZZY_MIN
-from kenning.index.terms import STOP_WORDS, split_identifier
+from kenning.index.terms import STOP_WORDS, is_mixed_case, split_identifier
 
 _PATHLIKE = re.compile(r"(?<![\w/.-])[\w.-]*(?:/[\w.-]+)+|(?<![\w/.-])[\w-]+\.[A-Za-z]{1,5}\b")
 _IDENT = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*(?:\(\))?")
@@ -368,10 +368,7 @@ def _spans(text: str) -> list[tuple[int, int, str, str]]:
         bare = span[:-2] if span.endswith("()") else span
         # snake_case, dotted, camelCase or called: written as code. "PSP" or "Dana" is prose.
         codeish = (
-            "_" in bare.strip("_")
-            or "." in bare
-            or (any(c.isupper() for c in bare[1:]) and any(c.islower() for c in bare))
-            or span.endswith("()")
+            "_" in bare.strip("_") or "." in bare or is_mixed_case(bare) or span.endswith("()")
         )
         if codeish:
             out.append((m.start(), m.start() + len(bare), bare, "code"))

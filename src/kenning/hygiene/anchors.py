@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from kenning.index.terms import is_mixed_case
+
 FINGERPRINT_BITS = 128
 MAX_FINGERPRINT_BYTES = 400_000
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d+)?|[^\s\w]")
@@ -223,8 +225,7 @@ def find_refs(text: str) -> Refs:
         codeish = (
             call is not None
             or ("_" in last.strip("_") and not last.isupper())
-            or any(c.isupper() for c in last[1:])
-            and any(c.islower() for c in last)
+            or is_mixed_case(last)
             or ("." in name and not name.replace(".", "").isdigit() and _dotted_is_code(name))
         )
         if codeish and last not in _COMMON_CALLS:
